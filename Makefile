@@ -1,0 +1,84 @@
+# Backprop from Scratch. The two commands a reader needs: `make book` and `make test`.
+# Every target that needs Python first makes sure .venv exists and matches requirements.txt.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.requirements.sha256
+BOOK   := _build/html
+PORT   ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help venv book serve test test-lint test-exercises-sync test-package test-grading \
+        test-exercises test-notebooks test-book test-browser grade exercises system-deps clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 24
+
+# The environment is rebuilt when requirements.txt or pyproject.toml change (hash, not mtime).
+venv:  ## create or refresh .venv from requirements.txt
+	@want=$$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1); \
+	have=$$(cat $(STAMP) 2>/dev/null); \
+	if [ ! -x $(BIN)/python ] || [ "$$want" != "$$have" ]; then \
+	  echo ">> setting up $(VENV) from requirements.txt"; \
+	  [ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV) || exit 1; \
+	  $(BIN)/python -m pip install --quiet --upgrade pip || exit 1; \
+	  $(BIN)/python -m pip install --quiet -r requirements.txt || exit 1; \
+	  echo "$$want" > $(STAMP); \
+	fi
+
+system-deps:  ## install Chromium and bubblewrap where the machine allows (root + apt)
+	@tools/system-deps.sh
+
+book: venv  ## build the book (executes every chapter) and print where to open it
+	$(BIN)/jupyter-book build . --builder html
+	@tools/vendor-js.sh $(BOOK) || echo "!! offline JS not vendored; the book will load MathJax from the web"
+	@echo; echo "The book is at: file://$(CURDIR)/$(BOOK)/index.html"; \
+	 echo "Serve it with:  make serve   (http://localhost:$(PORT)/)"
+
+serve: venv  ## serve the built book on localhost
+	@[ -f $(BOOK)/index.html ] || $(MAKE) book
+	@echo "Serving http://localhost:$(PORT)/  (Ctrl-C to stop)"
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory $(BOOK)
+
+exercises: venv  ## regenerate exercises/ from solutions/
+	$(BIN)/course exercises
+
+grade: venv  ## grade your exercises (all chapters); e.g. make grade CH=ch03
+	$(BIN)/course grade $(CH)
+
+# ---- the test suite ------------------------------------------------------------------
+test: venv system-deps  ## run everything CI runs
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory test-lint test-exercises-sync test-package test-grading \
+	        test-exercises test-notebooks test-book test-browser || exit 1; \
+	echo ">> make test passed in $$(( $$(date +%s) - start )) s"
+
+test-lint: venv  ## ruff over the code
+	$(BIN)/ruff check course_lib tests solutions benchmarks tools
+
+test-exercises-sync: venv  ## exercises/ is exactly what solutions/ generate
+	$(BIN)/course exercises --check
+
+test-package: venv  ## engine tests (gradient checks, properties, learning)
+	$(BIN)/pytest tests/package -q
+
+test-grading: venv  ## autograder tests (stubs, sandbox, fairness, release, hostile submissions)
+	$(BIN)/pytest tests/grading -q
+
+test-exercises: venv  ## the graded tests against the reference solutions, hidden ones included
+	$(BIN)/pytest tests/exercises --target solutions --hidden -q
+
+test-notebooks: venv  ## execute every chapter with nbval
+	$(BIN)/pytest --nbval-lax book -q -p no:cacheprovider
+
+test-book: venv  ## warnings-as-errors book build with execution
+	rm -rf _build
+	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+	tools/vendor-js.sh $(BOOK)
+
+test-browser: venv  ## open every page of the built book in headless Chromium
+	$(BIN)/pytest tests/book -q
+
+clean:  ## remove build outputs (keeps .venv)
+	rm -rf _build build-artifacts dist .pytest_cache

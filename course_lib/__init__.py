@@ -1,0 +1,1 @@
+"""Backprop from Scratch: a small, readable numpy engine."""
