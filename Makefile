@@ -31,8 +31,8 @@ system-deps:  ## install Chromium and bubblewrap where the machine allows (root 
 	@tools/system-deps.sh
 
 book: venv  ## build the book (executes every chapter) and print where to open it
+	@tools/vendor-js.sh || echo "!! JS not vendored (no npm?): the book will load MathJax from the web"
 	$(BIN)/jupyter-book build . --builder html
-	@tools/vendor-js.sh $(BOOK) || echo "!! offline JS not vendored; the book will load MathJax from the web"
 	@echo; echo "The book is at: file://$(CURDIR)/$(BOOK)/index.html"; \
 	 echo "Serve it with:  make serve   (http://localhost:$(PORT)/)"
 
@@ -73,9 +73,9 @@ test-notebooks: venv  ## execute every chapter with nbval
 	$(BIN)/pytest --nbval-lax book -q -p no:cacheprovider
 
 test-book: venv  ## warnings-as-errors book build with execution
+	tools/vendor-js.sh
 	rm -rf _build
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
-	tools/vendor-js.sh $(BOOK)
 
 test-browser: venv  ## open every page of the built book in headless Chromium
 	$(BIN)/pytest tests/book -q

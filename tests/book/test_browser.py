@@ -1,0 +1,202 @@
+"""Open every page of the built book in headless Chromium and check what a reader sees.
+
+The book must already be built (`make test` builds it first; by hand: `make book`). Each page
+is served from a local server with every request to another host refused, so the checks also
+prove that the book renders offline. Screenshots go to build-artifacts/screenshots/.
+
+Skipped, with a message, where Debian's Chromium is not installed (`sudo apt-get install
+chromium`, or `make system-deps` as root).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "build-artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SKIP_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+if CHROMIUM is None:
+    pytest.skip(
+        "Chromium is not installed: run `sudo apt-get install chromium` (Debian/Ubuntu) or "
+        "`make system-deps` as root, then `make test-browser`.",
+        allow_module_level=True,
+    )
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+def book_pages() -> list[Path]:
+    if not (HTML / "index.html").exists():
+        return []
+    pages = []
+    for path in sorted(HTML.rglob("*.html")):
+        rel = path.relative_to(HTML)
+        if rel.parts[0].startswith("_") or rel.name in SKIP_PAGES:
+            continue
+        pages.append(rel)
+    return pages
+
+
+PAGES = book_pages()
+
+
+def test_book_is_built():
+    assert PAGES, f"no built book under {HTML}: run `make book` (or `make test-book`) first"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    with playwright_api.sync_playwright() as p:
+        profile = tmp_path_factory.mktemp("chromium-profile")
+        context = p.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        yield context
+        context.close()
+
+
+def open_page(browser, server, rel):
+    """Load one page offline; return (page, console errors, refused external requests)."""
+    page = browser.new_page()
+    errors, external = [], []
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" else None,
+    )
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    host = urlparse(server).netloc
+
+    def route(r):
+        if urlparse(r.request.url).netloc in ("", host):
+            r.continue_()
+        else:
+            external.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(urljoin(server, rel.as_posix()), wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return page, errors, external
+
+
+def wait_for_mathjax(page):
+    if page.locator(".math").count() == 0:
+        return
+    page.wait_for_function(
+        "window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000
+    )
+    page.evaluate("MathJax.startup.promise")
+
+
+@pytest.mark.parametrize("rel", PAGES, ids=[p.as_posix() for p in PAGES])
+def test_page_renders_offline(browser, server, rel):
+    page, errors, external = open_page(browser, server, rel)
+    try:
+        wait_for_mathjax(page)
+        # 1. no console errors, and nothing fetched from another host
+        assert not errors, f"{rel}: console errors: {errors[:5]}"
+        assert not external, f"{rel}: requests to other hosts: {external[:5]}"
+        # 2. every formula typeset by MathJax
+        untypeset = page.evaluate(
+            """() => [...document.querySelectorAll('.math')]
+                   .filter(e => !e.querySelector('mjx-container'))
+                   .map(e => e.textContent.slice(0, 60))"""
+        )
+        assert not untypeset, f"{rel}: formulas not rendered: {untypeset[:5]}"
+        # 3. every image loaded
+        broken = page.evaluate(
+            """() => [...document.images]
+                   .filter(i => !(i.complete && i.naturalWidth > 0))
+                   .map(i => i.getAttribute('src').slice(0, 80))"""
+        )
+        assert not broken, f"{rel}: images that did not load: {broken}"
+        # 4. embedded widget state is rendered into widgets
+        states = page.locator('script[type="application/vnd.jupyter.widget-state+json"]')
+        if states.count():
+            page.wait_for_selector(".jupyter-widgets", timeout=15000)
+        # 5. internal links resolve
+        hrefs = page.evaluate(
+            "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
+        )
+        bad = []
+        for href in sorted(set(hrefs)):
+            url = urlparse(href)
+            if url.netloc != urlparse(server).netloc:
+                continue
+            target = HTML / url.path.lstrip("/")
+            if url.path.endswith("/"):
+                target = target / "index.html"
+            if not target.exists():
+                bad.append(url.path)
+        assert not bad, f"{rel}: internal links to missing files: {bad[:5]}"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        name = rel.as_posix().replace("/", "_").removesuffix(".html")
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("rel", PAGES, ids=[p.as_posix() for p in PAGES])
+def test_answers_hidden_until_clicked(browser, server, rel):
+    """Quiz answers and exercise hints sit in toggles: hidden first, shown on a click."""
+    page, _, _ = open_page(browser, server, rel)
+    try:
+        toggles = page.locator("details.sd-dropdown, details.toggle-details, .toggle")
+        buttons = page.locator("button.toggle-button")
+        n = toggles.count() + buttons.count()
+        is_chapter = rel.parts[0] == "book" and rel.name[:2].isdigit()
+        assert n > 0 or not is_chapter, f"{rel}: a chapter with no hidden quiz answers"
+        for i in range(buttons.count()):
+            button = buttons.nth(i)
+            target_id = button.get_attribute("data-target")
+            body = page.locator(f"#{target_id}") if target_id else None
+            if body is not None and body.count():
+                assert not body.first.is_visible(), f"{rel}: answer {i} visible before click"
+            button.scroll_into_view_if_needed()
+            button.click()
+            if body is not None and body.count():
+                body.first.wait_for(state="visible", timeout=3000)
+        for i in range(page.locator("details").count()):
+            details = page.locator("details").nth(i)
+            assert details.get_attribute("open") is None, f"{rel}: dropdown {i} open"
+            details.locator("summary").first.click()
+            assert details.get_attribute("open") is not None
+    finally:
+        page.close()
