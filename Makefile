@@ -75,7 +75,7 @@ test-notebooks: venv  ## execute every chapter with nbval
 test-book: venv  ## warnings-as-errors book build with execution
 	tools/vendor-js.sh
 	rm -rf _build
-	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+	$(BIN)/jupyter-book build . --builder html -W --keep-going
 
 test-browser: venv  ## open every page of the built book in headless Chromium
 	$(BIN)/pytest tests/book -q

@@ -147,6 +147,15 @@ def test_page_renders_offline(browser, server, rel):
                    .map(i => i.getAttribute('src').slice(0, 80))"""
         )
         assert not broken, f"{rel}: images that did not load: {broken}"
+        is_chapter = rel.parts[0] == "book" and rel.name[:2].isdigit()
+        figures = page.locator("main img").count()
+        assert figures >= 3 or not is_chapter, f"{rel}: only {figures} figures"
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll('main img')]
+                   .filter(i => !(i.alt || i.closest('figure, .cell_output')))
+                   .map(i => i.getAttribute('src').slice(0, 80))"""
+        )
+        assert not unlabelled, f"{rel}: images without alt text or caption: {unlabelled}"
         # 4. embedded widget state is rendered into widgets
         states = page.locator('script[type="application/vnd.jupyter.widget-state+json"]')
         if states.count():
