@@ -1,8 +1,9 @@
 """Open every page of the built book in headless Chromium and check what a reader sees.
 
-The book must already be built (`make test` builds it first; by hand: `make book`). Each page
-is served from a local server with every request to another host refused, so the checks also
-prove that the book renders offline. Screenshots go to build-artifacts/screenshots/.
+The book must already be built (`make test` builds it first; by hand: `make book`).
+Each page is served from a local server with every request to another host refused,
+so the checks also prove that the book renders offline. Screenshots go to
+build-artifacts/screenshots/.
 
 Skipped, with a message, where Debian's Chromium is not installed (`sudo apt-get install
 chromium`, or `make system-deps` as root).
@@ -36,7 +37,7 @@ CHROMIUM_ARGS = [
 
 if CHROMIUM is None:
     pytest.skip(
-        "Chromium is not installed: run `sudo apt-get install chromium` (Debian/Ubuntu) or "
+        "Chromium is not installed: run `sudo apt-get install chromium` (Debian) or "
         "`make system-deps` as root, then `make test-browser`.",
         allow_module_level=True,
     )
@@ -59,7 +60,9 @@ PAGES = book_pages()
 
 
 def test_book_is_built():
-    assert PAGES, f"no built book under {HTML}: run `make book` (or `make test-book`) first"
+    assert PAGES, (
+        f"no built book under {HTML}: run `make book` (or `make test-book`) first"
+    )
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -93,7 +96,7 @@ def browser(tmp_path_factory):
 
 
 def open_page(browser, server, rel):
-    """Load one page offline; return (page, console errors, refused external requests)."""
+    """Load one page offline; return (page, console errors, refused requests)."""
     page = browser.new_page()
     errors, external = [], []
     page.on(
@@ -155,9 +158,13 @@ def test_page_renders_offline(browser, server, rel):
                    .filter(i => !(i.alt || i.closest('figure, .cell_output')))
                    .map(i => i.getAttribute('src').slice(0, 80))"""
         )
-        assert not unlabelled, f"{rel}: images without alt text or caption: {unlabelled}"
+        assert not unlabelled, (
+            f"{rel}: images without alt text or caption: {unlabelled}"
+        )
         # 4. embedded widget state is rendered into widgets
-        states = page.locator('script[type="application/vnd.jupyter.widget-state+json"]')
+        states = page.locator(
+            'script[type="application/vnd.jupyter.widget-state+json"]'
+        )
         if states.count():
             page.wait_for_selector(".jupyter-widgets", timeout=15000)
         # 5. internal links resolve
@@ -184,7 +191,7 @@ def test_page_renders_offline(browser, server, rel):
 
 @pytest.mark.parametrize("rel", PAGES, ids=[p.as_posix() for p in PAGES])
 def test_answers_hidden_until_clicked(browser, server, rel):
-    """Quiz answers and exercise hints sit in toggles: hidden first, shown on a click."""
+    """Quiz answers and hints sit in toggles: hidden first, shown on a click."""
     page, _, _ = open_page(browser, server, rel)
     try:
         toggles = page.locator("details.sd-dropdown, details.toggle-details, .toggle")
@@ -197,7 +204,9 @@ def test_answers_hidden_until_clicked(browser, server, rel):
             target_id = button.get_attribute("data-target")
             body = page.locator(f"#{target_id}") if target_id else None
             if body is not None and body.count():
-                assert not body.first.is_visible(), f"{rel}: answer {i} visible before click"
+                assert not body.first.is_visible(), (
+                    f"{rel}: answer {i} visible before click"
+                )
             button.scroll_into_view_if_needed()
             button.click()
             if body is not None and body.count():

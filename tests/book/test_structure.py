@@ -1,4 +1,4 @@
-"""The shape every chapter promises: objectives, summary, quiz with hidden answers, exercises.
+"""The shape every chapter promises: objectives, summary, hidden answers, exercises.
 
 These checks read the notebooks' sources, so they run without building the book. The
 executed content (figures, asserts) is checked by nbval and by the browser test.
@@ -29,15 +29,22 @@ def markdown(path: Path) -> str:
 
 
 def headings(path: Path) -> list[str]:
-    return [m.group(1).strip().lower() for m in re.finditer(r"^#+\s+(.*)$",
-                                                               markdown(path), re.M)]
+    return [
+        m.group(1).strip().lower()
+        for m in re.finditer(r"^#+\s+(.*)$", markdown(path), re.M)
+    ]
 
 
 def test_seven_chapters_in_the_toc():
     names = [p.stem for p in CHAPTERS]
     assert names == [
-        "01_forward_pass", "02_loss", "03_chain_rule", "04_xor",
-        "05_hyperparameters", "06_pitfalls", "07_digits",
+        "01_forward_pass",
+        "02_loss",
+        "03_chain_rule",
+        "04_xor",
+        "05_hyperparameters",
+        "06_pitfalls",
+        "07_digits",
     ]
     for name in names:
         assert f"book/{name}" in TOC, f"{name} is not listed in _toc.yml"
@@ -61,15 +68,19 @@ def test_objectives_summary_quiz_exercises_in_order(path):
         found = [i for i, h in enumerate(heads) if key in h]
         assert found, f"{path.name}: no '{key}' section heading"
         order.append(found[-1])
-    assert order == sorted(order), f"{path.name}: summary -> quiz -> exercises out of order"
+    assert order == sorted(order), (
+        f"{path.name}: summary -> quiz -> exercises out of order"
+    )
     assert text.index("objectives") < text.index("summary")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_quiz_answers_hidden(path):
     text = markdown(path)
-    quiz = text[text.lower().rindex("quiz"):]
-    hidden = len(re.findall(r":class:\s*dropdown|```\{dropdown\}|:::\{dropdown\}", quiz))
+    quiz = text[text.lower().rindex("quiz") :]
+    hidden = len(
+        re.findall(r":class:\s*dropdown|```\{dropdown\}|:::\{dropdown\}", quiz)
+    )
     assert 3 <= hidden, f"{path.name}: quiz needs 3-5 questions with hidden answers"
 
 
@@ -77,8 +88,10 @@ def test_quiz_answers_hidden(path):
 def test_exercises_point_at_module_and_grader(path):
     number = path.stem[:2]
     text = markdown(path)
-    exercises = text[text.lower().rindex("exercises"):]
-    assert re.search(r"\{exercise\}", exercises), f"{path.name}: no sphinx-exercise block"
+    exercises = text[text.lower().rindex("exercises") :]
+    assert re.search(r"\{exercise\}", exercises), (
+        f"{path.name}: no sphinx-exercise block"
+    )
     assert f"exercises/ch{number}_" in exercises
     assert f"course grade ch{number}" in exercises
     assert f"check('ch{number}')" in exercises or f'check("ch{number}")' in exercises
@@ -88,7 +101,8 @@ def test_exercises_point_at_module_and_grader(path):
 def test_numbers_pinned_with_asserts(path):
     asserts = sum(
         "".join(c["source"]).count("assert ")
-        for c in cells(path) if c["cell_type"] == "code"
+        for c in cells(path)
+        if c["cell_type"] == "code"
     )
     assert asserts >= 3, f"{path.name}: only {asserts} asserts pin the text's claims"
 
@@ -101,7 +115,9 @@ def test_plotting_boilerplate_hidden(path):
         if c["cell_type"] != "code":
             continue
         source = "".join(c["source"])
-        lines = [ln for ln in source.splitlines() if re.search(r"\b(plt|axes?|fig)\.", ln)]
+        lines = [
+            ln for ln in source.splitlines() if re.search(r"\b(plt|axes?|fig)\.", ln)
+        ]
         tags = set(c["metadata"].get("tags", []))
         if len(lines) >= 3 and not {"hide-input", "remove-input", "hide-cell"} & tags:
             shown.append(source[:60])
@@ -110,6 +126,12 @@ def test_plotting_boilerplate_hidden(path):
 
 def test_intro_covers_every_reader():
     text = (BOOK / "intro.md").read_text().lower()
-    for word in ("student", "self-learner", "instructor", "make book", "make test",
-                 "course grade"):
+    for word in (
+        "student",
+        "self-learner",
+        "instructor",
+        "make book",
+        "make test",
+        "course grade",
+    ):
         assert word in text, f"intro.md does not mention {word!r}"
