@@ -10,7 +10,8 @@ PORT   ?= 8000
 
 .DEFAULT_GOAL := help
 .PHONY: help venv book serve test test-lint test-exercises-sync test-package test-grading \
-        test-exercises test-notebooks test-book test-browser grade exercises system-deps clean
+        test-exercises test-notebooks test-book test-browser grade exercises system-deps clean \
+        bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 24
@@ -82,3 +83,6 @@ test-browser: venv  ## open every page of the built book in headless Chromium
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf _build build-artifacts dist .pytest_cache
+
+bench: venv  ## run the benchmarks (not part of make test); writes benchmarks/results.md
+	$(BIN)/python -m benchmarks.run
