@@ -1,1 +1,142 @@
-"""Backprop from Scratch: a small, readable numpy engine."""
+"""Backprop from Scratch: a small, readable numpy engine.
+
+``import course_lib as cl`` gives the whole public surface::
+
+    cl.Dense, cl.Dropout, cl.Sigmoid, cl.Tanh, cl.ReLU, cl.LeakyReLU, cl.Identity,
+    cl.Softmax, cl.Sequential, cl.MLP, cl.MSE, cl.BinaryCrossEntropy,
+    cl.SoftmaxCrossEntropy, cl.SGD, cl.RMSProp, cl.Adam, cl.History,
+    cl.numerical_gradient, cl.relative_error, cl.gradient_check, cl.datasets
+
+Only numpy is imported here; ``cl.plotting`` and ``cl.widgets`` (matplotlib,
+ipywidgets) and ``cl.grading`` load on first use, tqdm and scikit-learn inside the
+functions that need them.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from . import (
+    activations,
+    datasets,
+    errors,
+    gradcheck,
+    layers,
+    losses,
+    models,
+    optimizers,
+    training,
+)
+from .activations import (
+    ACTIVATIONS,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    get_activation,
+    identity,
+    identity_prime,
+    leaky_relu,
+    leaky_relu_prime,
+    log_softmax,
+    logsumexp,
+    relu,
+    relu_prime,
+    sigmoid,
+    sigmoid_prime,
+    softmax,
+    softplus,
+    tanh,
+    tanh_prime,
+)
+from .errors import DivergenceError, ShapeError
+from .gradcheck import gradient_check, numerical_gradient, relative_error
+from .layers import Dense, Dropout, Layer, init_weights
+from .losses import MSE, BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, get_loss
+from .models import MLP, Sequential
+from .optimizers import SGD, Adam, Optimizer, RMSProp, get_optimizer
+from .training import History, evaluate, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "MSE",
+    "SGD",
+    "Adam",
+    "BinaryCrossEntropy",
+    "Dense",
+    "DivergenceError",
+    "Dropout",
+    "History",
+    "Identity",
+    # layers
+    "Layer",
+    "LeakyReLU",
+    "Loss",
+    "Optimizer",
+    "RMSProp",
+    "ReLU",
+    # models, losses, optimizers, training
+    "Sequential",
+    "ShapeError",
+    "Sigmoid",
+    "Softmax",
+    "SoftmaxCrossEntropy",
+    "Tanh",
+    # modules
+    "activations",
+    "datasets",
+    "errors",
+    "evaluate",
+    "fit",
+    "get_activation",
+    "get_loss",
+    "get_optimizer",
+    "gradcheck",
+    "gradient_check",
+    "grading",
+    "identity",
+    "identity_prime",
+    "init_weights",
+    "layers",
+    "leaky_relu",
+    "leaky_relu_prime",
+    "log_softmax",
+    "logsumexp",
+    "losses",
+    "models",
+    # gradient checking, errors
+    "numerical_gradient",
+    "optimizers",
+    "plotting",
+    "relative_error",
+    "relu",
+    "relu_prime",
+    # plain activation functions
+    "sigmoid",
+    "sigmoid_prime",
+    "softmax",
+    "softplus",
+    "tanh",
+    "tanh_prime",
+    "training",
+    "widgets",
+]
+
+_LAZY = ("plotting", "widgets", "grading", "cli")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

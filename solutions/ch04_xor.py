@@ -56,7 +56,7 @@ def init_params(n_in, n_hidden, n_out, seed):
         ``"W1"`` (n_in, n_hidden), ``"b1"`` (n_hidden,),
         ``"W2"`` (n_hidden, n_out), ``"b2"`` (n_out,).
     """
-    # BEGIN SOLUTION: one default_rng(seed); normal weights with the Xavier std; zero biases
+    # BEGIN SOLUTION: one default_rng(seed); Xavier-normal weights; zero biases
     rng = np.random.default_rng(seed)
     std1 = np.sqrt(2.0 / (n_in + n_hidden))
     std2 = np.sqrt(2.0 / (n_hidden + n_out))
@@ -100,7 +100,7 @@ def train_step(params, X, y, lr):
     float
         The loss **before** the update.
     """
-    # BEGIN SOLUTION: forward, loss, backward (dZ2 = (y_hat - y) / N), then update each array
+    # BEGIN SOLUTION: forward, loss, backward from dZ2, then update every array
     W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
     A1 = _sigmoid(X @ W1 + b1)
     y_hat = _sigmoid(A1 @ W2 + b2)
@@ -142,7 +142,7 @@ def predict(params, X):
     # END SOLUTION
 
 
-def train_xor(epochs=5000, lr=2.0, seed=0):
+def train_xor(epochs=2000, lr=2.0, seed=0):
     r"""Train a 2-4-1 network on XOR and return its parameters.
 
     Start from ``init_params(2, 4, 1, seed)`` and call :func:`train_step` on

@@ -1,0 +1,395 @@
+"""Run the graded tests in a subprocess and build a :class:`~.report.Report`.
+
+:func:`grade` is the one entry point behind ``course grade``, ``check()`` in a
+notebook, batch grading and GitHub Classroom. It runs
+``python -m pytest <tests> -p course_lib.grading.plugin ...`` in a separate process
+(which in turn runs the student's code in worker processes), with a time limit for the
+whole run, and reads the plugin's JSON lines back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from course_lib.grading import CHAPTERS
+from course_lib.grading.report import Report, TestResult
+
+__all__ = ["GradingError", "classroom_config", "collect", "find_course_root", "grade",
+           "parse_selectors", "write_classroom_config"]
+
+DEFAULT_TOTAL_TIMEOUT = 900.0
+_SELECTOR = re.compile(r"^(?:ch)?0*(\d{1,2})(?:\.([A-Za-z_][A-Za-z0-9_]*))?$")
+
+
+class GradingError(RuntimeError):
+    """Grading could not run (bad chapter name, missing folder, broken test suite)."""
+
+
+# --------------------------------------------------------------------------- places
+def find_course_root(start: str | Path | None = None) -> Path | None:
+    """The course folder (it holds ``tests/exercises``), searched upwards.
+
+    Looks from ``start`` (default: the current directory) upwards, then from the
+    installed ``course_lib`` package upwards (a student bundle has the layout
+    ``bundle/{course_lib, exercises, tests/exercises}``).
+    """
+    import course_lib
+
+    starts = [Path(start or Path.cwd()).resolve(),
+              Path(course_lib.__file__).resolve().parent]
+    for s in starts:
+        for d in (s, *s.parents):
+            if (d / "tests" / "exercises").is_dir():
+                return d
+    return None
+
+
+def _default_tests_dir() -> Path:
+    root = find_course_root()
+    if root is None:
+        raise GradingError("cannot find the graded tests (tests/exercises) above "
+                           f"{Path.cwd()}; pass tests_dir=... or --tests DIR")
+    return root / "tests" / "exercises"
+
+
+def _default_target() -> Path:
+    root = find_course_root()
+    if root is None:
+        raise GradingError("cannot find the course's exercises/ folder above "
+                           f"{Path.cwd()}; pass target=... or --target DIR")
+    return root / "exercises"
+
+
+def parse_selectors(chapters: Iterable | str | int | None) -> list[str]:
+    """Normalise chapter specs to plugin selectors.
+
+    Parameters
+    ----------
+    chapters : iterable or str or int or None
+        Items like ``"ch03"``, ``"3"``, ``3``, ``"ch03.dense_backward"``; ``None``
+        or empty for everything.
+
+    Returns
+    -------
+    list of str
+        E.g. ``["ch03", "ch05.adam_step"]``.
+
+    Raises
+    ------
+    GradingError
+        For a name that is not a chapter of the course.
+    """
+    if chapters is None:
+        return []
+    if isinstance(chapters, (str, int)):
+        chapters = [chapters]
+    out = []
+    for spec in chapters:
+        text = str(spec).strip().lower() if not isinstance(spec, str) else spec.strip()
+        m = _SELECTOR.match(text if "." in text else text.lower())
+        if isinstance(spec, bool) or not m:
+            raise GradingError(f"unknown chapter {spec!r}: use ch03, 3 or "
+                               "ch03.dense_backward")
+        chapter = f"ch{int(m.group(1)):02d}"
+        if chapter not in CHAPTERS:
+            raise GradingError(f"there is no chapter {spec!r}: the course has "
+                               f"{', '.join(CHAPTERS)}")
+        sel = chapter + (f".{m.group(2)}" if m.group(2) else "")
+        if sel not in out:
+            out.append(sel)
+    return out
+
+
+# --------------------------------------------------------------------------- running
+def _pytest_cmd(tests_dir: Path, jsonl: Path, selectors: list[str], hidden: str,
+                target: Path | None, collect_only: bool = False) -> list[str]:
+    cmd = [sys.executable, "-m", "pytest", str(tests_dir),
+           "-p", "course_lib.grading.plugin", "--grading-json", str(jsonl),
+           "--grading-hidden", hidden, "-q", "--no-header", "-p", "no:cacheprovider",
+           "-o", "addopts=", "-o", "console_output_style=classic",
+           # heavy plugins the graded tests do not need (hypothesis' costs ~1-3 s)
+           "-p", "no:hypothesispytest", "-p", "no:nbval"]
+    if target is not None:
+        cmd += ["--target", str(target)]
+    for sel in selectors:
+        cmd += ["--grading-select", sel]
+    if collect_only:
+        cmd.append("--collect-only")
+    return cmd
+
+
+def _run(cmd: list[str], cwd: Path, env: dict, timeout: float):
+    """Run ``cmd`` in its own session; kill the whole group at the time limit."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, out.decode("utf-8", "replace"), False
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            proc.kill()
+        out, _ = proc.communicate()
+        return proc.returncode, out.decode("utf-8", "replace"), True
+
+
+def _read_lines(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:  # a line cut by the time limit
+            continue
+    return records
+
+
+def _tail(text: str, n: int = 25) -> str:
+    return "\n".join(text.strip().splitlines()[-n:])
+
+
+def _environment(env: dict | None, worker_cmd_prefix, rlimits, call_timeout) -> dict:
+    full = dict(os.environ)
+    full.update(env or {})
+    full["PYTHONDONTWRITEBYTECODE"] = "1"
+    if worker_cmd_prefix is not None:
+        full["COURSE_WORKER_PREFIX"] = json.dumps(list(worker_cmd_prefix))
+    if rlimits is not None:
+        full["COURSE_WORKER_RLIMITS"] = json.dumps(dict(rlimits))
+    if call_timeout is not None:
+        full["COURSE_TIMEOUT"] = str(float(call_timeout))
+    return full
+
+
+def _hidden_note(tests_dir: Path, selectors: list[str]) -> str:
+    """From a ``manifest.json`` shipped with the tests (student bundles)."""
+    for path in (tests_dir / "manifest.json", tests_dir.parents[1] / "manifest.json"):
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text())
+            chapters = data.get("chapters", {})
+            wanted = {s.split(".")[0] for s in selectors} or set(chapters)
+            hidden = sum(float(chapters.get(c, {}).get("hidden_points", 0) or 0)
+                         for c in wanted)
+        except (ValueError, AttributeError, TypeError):
+            return ""
+        if hidden > 0:
+            from course_lib.grading.report import fmt_points
+
+            return (f"Hidden tests worth {fmt_points(hidden)} more points may be run "
+                    "by your instructor.")
+        return ""
+    return ""
+
+
+def grade(target: str | Path | None = None, chapters=None, include_hidden: bool = False,
+          tests_dir: str | Path | None = None, timeout: float = DEFAULT_TOTAL_TIMEOUT,
+          json_path: str | Path | None = None,
+          worker_cmd_prefix: Sequence[str] | None = None, env: dict | None = None, *,
+          call_timeout: float | None = None, rlimits: dict | None = None) -> Report:
+    """Grade the files in ``target`` and return the scorecard.
+
+    Parameters
+    ----------
+    target : str or Path, optional
+        Folder with the student's ``chNN_*.py`` files; default: the course's
+        ``exercises/`` (found upwards from the current directory). Relative paths
+        are taken from the current directory.
+    chapters : list, optional
+        ``"ch03"``, ``"3"``, ``3`` or ``"ch03.dense_backward"`` items; default: all.
+    include_hidden : bool
+        Run the hidden tests too (otherwise they are only counted).
+    tests_dir : str or Path, optional
+        The graded tests; default: ``tests/exercises`` of the course.
+    timeout : float
+        Seconds for the whole run; tests not reached are reported as not run.
+    json_path : str or Path, optional
+        Also write Gradescope's ``results.json`` there.
+    worker_cmd_prefix : list of str, optional
+        Sandbox command put before every student worker (e.g. bubblewrap).
+    env : dict, optional
+        Extra environment for the pytest process (and its workers).
+    call_timeout : float, optional
+        Seconds per call to student code (default 10, or ``COURSE_TIMEOUT``).
+    rlimits : dict, optional
+        Resource limits for the workers, e.g. ``{"RLIMIT_AS": 2_000_000_000}``.
+
+    Returns
+    -------
+    Report
+
+    Raises
+    ------
+    GradingError
+        When grading cannot run: unknown chapter, missing folder, a broken test suite.
+    """
+    t0 = time.monotonic()
+    selectors = parse_selectors(chapters)
+    tests_dir = Path(tests_dir).resolve() if tests_dir else _default_tests_dir()
+    if not tests_dir.is_dir():
+        raise GradingError(f"no graded tests at {tests_dir}")
+    target = Path(target).expanduser().resolve() if target else _default_target()
+    if not target.is_dir():
+        raise GradingError(f"the folder to grade does not exist: {target}")
+    hidden_dir = tests_dir / "hidden"
+    mode = "run" if include_hidden else "count"
+    full_env = _environment(env, worker_cmd_prefix, rlimits, call_timeout)
+
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+        jsonl = Path(tmp) / "results.jsonl"
+        cmd = _pytest_cmd(tests_dir, jsonl, selectors, mode, target)
+        code, output, timed_out = _run(cmd, tests_dir.parents[1], full_env, timeout)
+        records = _read_lines(jsonl)
+
+    collected = next((r for r in records if r.get("type") == "collected"), None)
+    if collected is None:
+        raise GradingError("the graded tests could not be started "
+                           f"(pytest exit code {code}):\n{_tail(output)}")
+    metas = collected["tests"]
+    pending = collected.get("pending_hidden", [])
+    for sel in selectors:
+        ch, _, ex = sel.partition(".")
+        if not any(m["chapter"] == ch and (not ex or m["exercise"] == ex)
+                   for m in metas + pending):
+            known = collected.get("available", {}).get(ch, [])
+            hint = f" (exercises: {', '.join(known)})" if known else ""
+            raise GradingError(f"no graded tests for {sel}{hint}")
+
+    results = {r["nodeid"]: r for r in records if r.get("type") == "result"}
+    finished = next((r for r in records if r.get("type") == "finished"), None)
+    errors = []
+    for r in records:
+        if r.get("type") == "collect_error":
+            errors.append(f"{r['nodeid']} could not be loaded (a problem in the "
+                          "course's tests, not in your code); its points are missing")
+    tests = []
+    for meta in metas:
+        r = results.get(meta["nodeid"])
+        if r is not None:
+            fields = {k: r[k] for k in TestResult.__dataclass_fields__ if k in r}
+            tests.append(TestResult(**fields))
+        else:
+            why = (f"not run: grading stopped at its {timeout:g} s time limit"
+                   if timed_out else "not run (the test run ended early)")
+            tests.append(TestResult(**{k: meta[k] for k in (
+                "nodeid", "chapter", "exercise", "what", "points", "hidden")},
+                outcome="not_run", kind="not_run", reason=why))
+    if timed_out:
+        errors.append(f"grading stopped at its {timeout:g} s time limit")
+    elif finished is None:
+        errors.append(f"the test run ended early (pytest exit code {code})")
+    elif finished.get("exitstatus") not in (0, 1, 5):
+        errors.append(f"the test run reported a problem (pytest exit code "
+                      f"{finished.get('exitstatus')}):\n{_tail(output, 8)}")
+    note = ""
+    if not include_hidden and not pending and not hidden_dir.is_dir():
+        note = _hidden_note(tests_dir, selectors)
+    report = Report(target=str(target), tests=tests, pending_hidden=pending,
+                    hidden_note=note, errors=errors,
+                    duration=time.monotonic() - t0, include_hidden=include_hidden)
+    if json_path is not None:
+        path = Path(json_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report.to_gradescope(), indent=2) + "\n")
+    return report
+
+
+def collect(tests_dir: str | Path | None = None, chapters=None,
+            include_hidden: bool = True, timeout: float = 300.0) -> list[dict]:
+    """Collect graded tests without running them.
+
+    Returns
+    -------
+    list of dict
+        One per test: ``nodeid``, ``chapter``, ``exercise``, ``what``, ``points``,
+        ``hidden``.
+    """
+    selectors = parse_selectors(chapters)
+    tests_dir = Path(tests_dir).resolve() if tests_dir else _default_tests_dir()
+    with tempfile.TemporaryDirectory(prefix="course-collect-") as tmp:
+        jsonl = Path(tmp) / "results.jsonl"
+        cmd = _pytest_cmd(tests_dir, jsonl, selectors,
+                          "run" if include_hidden else "count", None, True)
+        code, output, _ = _run(cmd, tests_dir.parents[1], _environment(
+            None, None, None, None), timeout)
+        records = _read_lines(jsonl)
+    collected = next((r for r in records if r.get("type") == "collected"), None)
+    if collected is None or code not in (0, 5):
+        raise GradingError(f"collecting {tests_dir} failed:\n{_tail(output)}")
+    return list(collected["tests"])
+
+
+def classroom_config(chapters=None, tests_dir: str | Path | None = None,
+                     per: str = "exercise", timeout_minutes: int = 5) -> dict:
+    """The ``.github/classroom/autograding.json`` of GitHub Classroom.
+
+    Classroom awards a test's points only when its command exits 0, so each entry
+    runs ``python -m course_lib grade ... --fail-under 100`` (the same as
+    ``course grade``, and it works in a bundle that is not pip-installed). With
+    ``per="exercise"`` (default) every exercise is one entry, which keeps partial
+    credit; ``per="chapter"`` gives one entry per chapter. Points come from the
+    tests' markers (visible tests only: Classroom runs in the student's
+    repository).
+
+    Parameters
+    ----------
+    chapters : list, optional
+        As for :func:`grade`; default: every chapter with tests.
+    tests_dir : str or Path, optional
+    per : {"exercise", "chapter"}
+    timeout_minutes : int
+        Classroom's per-entry limit.
+
+    Returns
+    -------
+    dict
+        ``{"tests": [{"name", "setup", "run", "input", "output", "comparison",
+        "timeout", "points"}, ...]}``.
+    """
+    if per not in ("exercise", "chapter"):
+        raise ValueError("per must be 'exercise' or 'chapter'")
+    metas = [m for m in collect(tests_dir, chapters, include_hidden=False)
+             if not m["hidden"]]
+    groups: dict[str, float] = {}
+    for m in metas:
+        key = m["chapter"] if per == "chapter" else f"{m['chapter']}.{m['exercise']}"
+        groups[key] = groups.get(key, 0.0) + float(m["points"])
+    tests = []
+    for key in sorted(groups, key=lambda k: (k.split(".")[0],)):
+        ch = key.split(".")[0]
+        title = CHAPTERS.get(ch, ("", ""))[1]
+        name = f"{ch} {title}" if per == "chapter" else f"{ch} {key.split('.', 1)[1]}"
+        pts = groups[key]
+        tests.append({"name": name, "setup": "",
+                      "run": f"python -m course_lib grade {key} --fail-under 100",
+                      "input": "", "output": "", "comparison": "included",
+                      "timeout": int(timeout_minutes),
+                      "points": int(pts) if float(pts).is_integer() else pts})
+    return {"tests": tests}
+
+
+def write_classroom_config(path: str | Path | None = None, **kwargs) -> Path:
+    """Write :func:`classroom_config` as JSON (default:
+    ``<course>/.github/classroom/autograding.json``); returns the path."""
+    if path is None:
+        root = find_course_root()
+        if root is None:
+            raise GradingError("cannot find the course folder")
+        path = root / ".github" / "classroom" / "autograding.json"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(classroom_config(**kwargs), indent=2) + "\n")
+    return path

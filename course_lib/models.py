@@ -1,0 +1,293 @@
+"""Models: a stack of layers (``Sequential``) and a ready-made ``MLP``."""
+
+from __future__ import annotations
+
+import copy as _copy
+import itertools
+
+import numpy as np
+
+from . import training
+from .activations import Sigmoid, Softmax, get_activation
+from .errors import ShapeError, shape_str
+from .layers import Dense, Dropout, Layer
+
+__all__ = ["MLP", "Sequential"]
+
+
+class Sequential(Layer):
+    """Layers applied one after the other: ``A = layers[-1](...layers[0](X))``.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        Each needs ``forward``, ``backward``, ``params`` and ``grads``.
+
+    Attributes
+    ----------
+    layers : list of Layer
+    params, grads : dict of str to ndarray
+        Flat views keyed ``'<layer index>.<name>'`` (``'0.W'``, ``'0.b'``, ``'2.W'``,
+        ...). The values are the layers' own arrays, not copies: an optimizer that
+        updates ``model.params`` in place updates the layers.
+    """
+
+    def __init__(self, layers):
+        self.training = True       # params/grads are properties, not dicts
+        self.layers = list(layers)
+        prev = None
+        for i, layer in enumerate(self.layers):
+            if not (hasattr(layer, "forward") and hasattr(layer, "backward")):
+                raise TypeError(f"Sequential: layers[{i}] = {layer!r} is not a layer "
+                                "(it needs forward and backward methods)")
+            if isinstance(layer, Dense):
+                if prev is not None and prev.n_out != layer.n_in:
+                    raise ShapeError(f"Sequential: layer {i} {layer!r} expects "
+                                     f"{layer.n_in} inputs but the previous Dense "
+                                     f"layer {prev!r} gives {prev.n_out}")
+                prev = layer
+
+    # -- parameters ----------------------------------------------------------------
+    @property
+    def params(self):
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                for k, v in layer.params.items()}
+
+    @property
+    def grads(self):
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                for k, v in layer.grads.items()}
+
+    @property
+    def n_params(self):
+        """Total number of trainable numbers."""
+        return int(sum(p.size for p in self.params.values()))
+
+    @property
+    def dtype(self):
+        """Floating type of the parameters (float64 if there are none)."""
+        for p in self.params.values():
+            return p.dtype
+        return np.dtype(np.float64)
+
+    @property
+    def n_in(self):
+        """Number of input features (from the first Dense layer), or None."""
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                return layer.n_in
+        return None
+
+    # -- forward / backward --------------------------------------------------------
+    def forward(self, X):
+        """X : (N, D_in) -> output of the last layer, (N, D_out)."""
+        for layer in self.layers:
+            X = layer.forward(X)
+        return X
+
+    def backward(self, dY):
+        """dY : (N, D_out) -> dX : (N, D_in); fills every layer's ``grads``."""
+        for layer in reversed(self.layers):
+            dY = layer.backward(dY)
+        return dY
+
+    def train(self):
+        """Training mode for every layer (dropout on); returns the model."""
+        self.training = True
+        for layer in self.layers:
+            layer.train()
+        return self
+
+    def eval(self):
+        """Evaluation mode for every layer (dropout off); returns the model."""
+        self.training = False
+        for layer in self.layers:
+            layer.eval()
+        return self
+
+    def _output_layer(self):
+        for layer in reversed(self.layers):
+            if not isinstance(layer, Dropout):
+                return layer
+        return None
+
+    def _inference(self, X, keep_all=False):
+        """Eval-mode forward that leaves the layers' caches and mode untouched."""
+        saved = [dict(layer.__dict__) for layer in self.layers]
+        X = np.asarray(X)
+        if X.dtype != self.dtype:
+            X = X.astype(self.dtype)
+        outs = []
+        try:
+            for layer in self.layers:
+                layer.eval()
+                X = layer.forward(X)
+                if keep_all:
+                    outs.append(X.copy())
+        finally:
+            for layer, d in zip(self.layers, saved):
+                layer.__dict__.clear()
+                layer.__dict__.update(d)
+        return outs if keep_all else X
+
+    def activations(self, X):
+        """Each layer's output for ``X`` (evaluation mode, no side effects).
+
+        Returns
+        -------
+        list of ndarray
+            ``out[i]`` is the output of ``layers[i]``, shape (N, D_i).
+        """
+        return self._inference(X, keep_all=True)
+
+    def predict_proba(self, X):
+        """Output probabilities, evaluation mode.
+
+        One output unit: the probability of class 1, shape (N, 1) (a sigmoid is
+        applied if the model ends in logits). Several outputs: softmax
+        probabilities, shape (N, C) (applied if the model ends in logits).
+        """
+        from .activations import sigmoid, softmax
+
+        out = self._inference(X)
+        last = self._output_layer()
+        if isinstance(last, (Sigmoid, Softmax)):
+            return out
+        return sigmoid(out) if out.shape[1] == 1 else softmax(out, axis=1)
+
+    def predict(self, X):
+        """Predicted labels, evaluation mode.
+
+        Several outputs: ``argmax`` per row, shape (N,). One output: 0/1 of shape
+        (N, 1), thresholded at 0.5 after a sigmoid output and at 0 otherwise
+        (logits or a linear/tanh output).
+        """
+        out = self._inference(X)
+        if out.shape[1] > 1:
+            return out.argmax(axis=1)
+        threshold = 0.5 if isinstance(self._output_layer(), Sigmoid) else 0.0
+        return (out > threshold).astype(np.int64)
+
+    def gradient_norms(self):
+        """L2 norm of each weight gradient after the last ``backward``.
+
+        Returns
+        -------
+        dict
+            ``{'0.W': float, '2.W': float, ...}`` in layer order (biases left out).
+        """
+        return {f"{i}.W": float(np.linalg.norm(layer.grads["W"]))
+                for i, layer in enumerate(self.layers) if "W" in layer.grads}
+
+    # -- snapshots ------------------------------------------------------------------
+    def get_weights(self):
+        """Copies of all parameters, ``{'0.W': array, ...}``."""
+        return {k: v.copy() for k, v in self.params.items()}
+
+    def set_weights(self, weights):
+        """Copy ``weights`` (as from ``get_weights``) into the parameters in place."""
+        params = self.params
+        missing = set(params) - set(weights)
+        if missing:
+            raise KeyError(f"set_weights: missing {sorted(missing)}")
+        for k, p in params.items():
+            w = np.asarray(weights[k])
+            if w.shape != p.shape:
+                raise ShapeError(f"set_weights: {k} must have shape "
+                                 f"{shape_str(p.shape)}, got {shape_str(w.shape)}")
+            p[...] = w
+        return self
+
+    def copy(self):
+        """An independent deep copy (weights, optimizer-free)."""
+        return _copy.deepcopy(self)
+
+    def astype(self, dtype):
+        """A deep copy whose parameters and gradients have type ``dtype``."""
+        new = self.copy()
+        for layer in new.layers:
+            for k in list(layer.params):
+                layer.params[k] = layer.params[k].astype(dtype)
+                layer.grads[k] = layer.grads[k].astype(dtype)
+            if hasattr(layer, "dtype"):
+                layer.dtype = np.dtype(dtype)
+        return new
+
+    # -- training -----------------------------------------------------------------
+    def fit(self, X, y, loss=None, optimizer="adam", epochs=100, **kwargs):
+        """Train the model and return a History; see
+        :func:`course_lib.training.fit` for every argument (``batch_size``,
+        ``validation_data``, ``early_stopping``, ``clip_norm``, ``l2``, ``seed``,
+        ``progress``, ``callback``, ``shuffle``)."""
+        return training.fit(self, X, y, loss=loss, optimizer=optimizer,
+                            epochs=epochs, **kwargs)
+
+    def evaluate(self, X, y, loss):
+        """Loss (and accuracy) on ``(X, y)``; see :func:`course_lib.training.evaluate`.
+        """
+        return training.evaluate(self, X, y, loss)
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__}("]
+        for i, layer in enumerate(self.layers):
+            shapes = ", ".join(f"{k} {shape_str(v.shape)}"
+                               for k, v in layer.params.items())
+            lines.append(f"  ({i}) {layer!r}" + (f"  {shapes}" if shapes else ""))
+        lines.append(f")  {self.n_params} parameters, {self.dtype}")
+        return "\n".join(lines)
+
+
+_OUTPUTS = ("sigmoid", "softmax", "identity", "linear", None)
+
+
+class MLP(Sequential):
+    """Multi-layer perceptron: Dense layers with an activation between them.
+
+    ``MLP([2, 4, 1])`` is ``Dense(2→4), Tanh, Dense(4→1), Sigmoid``.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Layer widths ``[n_in, n_hidden..., n_out]`` (at least two numbers).
+    activation : str or callable
+        Hidden activation name (see :func:`~course_lib.activations.get_activation`).
+    output : {'sigmoid', 'softmax', 'identity', 'linear', None}
+        Output activation. ``'identity'``, ``'linear'`` and None add no layer: the
+        model outputs logits, which is what ``SoftmaxCrossEntropy`` (and
+        ``BinaryCrossEntropy(from_logits=True)``) expect.
+    init : str
+        Weight initialisation of every Dense layer (``'xavier'``, ``'he'``, ...).
+    seed : int or None
+        Master seed; each Dense and Dropout layer gets its own seed derived
+        deterministically from it (``np.random.SeedSequence(seed).spawn``).
+    dtype : numpy dtype
+        float64 (default) or float32, for all parameters.
+    dropout : float in [0, 1)
+        If > 0, a ``Dropout(dropout)`` after every hidden activation.
+    """
+
+    def __init__(self, sizes, activation="tanh", output="sigmoid", init="xavier",
+                 seed=0, dtype=np.float64, dropout=0.0):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError("MLP: sizes must list at least two positive widths, "
+                             f"e.g. [2, 4, 1]; got {sizes}")
+        if output not in _OUTPUTS:
+            raise ValueError(f"MLP: unknown output {output!r}; choose one of "
+                             "'sigmoid', 'softmax', 'identity'/'linear'/None")
+        get_activation(activation)                      # fail early on a bad name
+        n_dense = len(sizes) - 1
+        seeds = np.random.SeedSequence(seed).spawn(2 * n_dense)
+        layers = []
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+            layers.append(Dense(n_in, n_out, init=init, seed=seeds[i], dtype=dtype))
+            if i < n_dense - 1:
+                layers.append(get_activation(activation))
+                if dropout > 0:
+                    layers.append(Dropout(dropout, seed=seeds[n_dense + i]))
+        if output in ("sigmoid", "softmax"):
+            layers.append(get_activation(output))
+        super().__init__(layers)
+        self.sizes, self.activation, self.output = sizes, activation, output
+        self.init, self.seed = init, seed
+

@@ -1,0 +1,424 @@
+r"""The training loop: ``fit`` and ``evaluate``, and the ``History`` they record.
+
+One epoch is one pass over the training set in mini-batches (a random permutation of
+the indices, no Python loop over samples). For every batch:
+forward -> loss and ``dY`` -> backward -> (L2, clipping) -> ``optimizer.step``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .errors import DivergenceError, ShapeError, shape_str
+from .losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, get_loss
+from .optimizers import get_optimizer
+
+__all__ = ["History", "evaluate", "fit"]
+
+
+class History:
+    """What happened during ``fit``, one entry per epoch.
+
+    Attributes
+    ----------
+    epochs : list of int
+        Epoch numbers, starting at 1.
+    loss : list of float
+        Training loss: mean of the mini-batch losses seen during the epoch (weights
+        change during the epoch, dropout is on; includes the L2 term if ``l2 > 0``).
+    val_loss : list of float
+        Loss on ``validation_data`` at the end of the epoch (empty without it).
+    accuracy, val_accuracy : list of float
+        Fraction of correct labels (only for classification losses, else empty).
+    lr : list of float
+        The optimizer's learning rate during the epoch.
+    best_epoch : int or None
+        Epoch with the lowest monitored loss (``val_loss`` if available, else
+        ``loss``).
+    stopped_epoch : int or None
+        Epoch after which early stopping or the callback stopped training; None if
+        all epochs ran.
+    time : float
+        Wall-clock seconds spent in ``fit``.
+    """
+
+    def __init__(self):
+        self.epochs, self.loss, self.val_loss = [], [], []
+        self.accuracy, self.val_accuracy, self.lr = [], [], []
+        self.best_epoch = None
+        self.stopped_epoch = None
+        self.monitor = "loss"
+        self.time = 0.0
+
+    def as_dict(self):
+        """All fields as a plain dict (lists copied)."""
+        return {"epochs": list(self.epochs), "loss": list(self.loss),
+                "val_loss": list(self.val_loss), "accuracy": list(self.accuracy),
+                "val_accuracy": list(self.val_accuracy), "lr": list(self.lr),
+                "best_epoch": self.best_epoch, "stopped_epoch": self.stopped_epoch,
+                "monitor": self.monitor, "time": self.time}
+
+    @property
+    def history(self):
+        """Keras-style ``{'loss': [...], 'val_loss': [...], ...}`` (the same lists)."""
+        return {"loss": self.loss, "val_loss": self.val_loss,
+                "accuracy": self.accuracy, "val_accuracy": self.val_accuracy,
+                "lr": self.lr, "epochs": self.epochs}
+
+    def __getitem__(self, key):
+        return self.as_dict()[key]
+
+    def __len__(self):
+        return len(self.epochs)
+
+    def __repr__(self):
+        if not self.epochs:
+            return "History(no epochs)"
+        parts = [f"{len(self.epochs)} epochs", f"loss {self.loss[-1]:.4g}"]
+        if self.val_loss:
+            parts.append(f"val_loss {self.val_loss[-1]:.4g}")
+        if self.val_accuracy:
+            parts.append(f"val_accuracy {self.val_accuracy[-1]:.4g}")
+        parts.append(f"best_epoch {self.best_epoch}")
+        return f"History({', '.join(parts)})"
+
+
+# ----------------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------------
+
+def _n_correct(loss, y_true, y_pred):
+    """Number of correctly labelled samples in a batch (a float for multi-output BCE).
+
+    y_pred is the model output: logits (N, C) for SoftmaxCrossEntropy, probabilities
+    (or logits with ``from_logits``) (N, D) for BinaryCrossEntropy.
+    """
+    if isinstance(loss, SoftmaxCrossEntropy):
+        labels = y_true if y_true.ndim == 1 else y_true.argmax(axis=1)
+        return int(np.count_nonzero(y_pred.argmax(axis=1) == labels))
+    threshold = 0.0 if loss.from_logits else 0.5
+    hits = np.count_nonzero((y_pred > threshold) == (y_true > 0.5))
+    return hits / (y_true.size // max(y_true.shape[0], 1))
+
+
+def _prepare(model, X, y, loss, where):
+    """Cast ``X`` (and float targets) to the model's dtype and check them, once.
+
+    Returns ``(X, y)`` ready for the inner loop (labels for SoftmaxCrossEntropy are
+    turned into an integer array (N,)).
+    """
+    dtype = model.dtype
+    X = np.asarray(X)
+    if X.ndim != 2:
+        hint = " (one feature? use X.reshape(-1, 1))" if X.ndim == 1 else ""
+        raise ShapeError(f"{where}: X must be 2-D of shape (N, D), got "
+                         f"{shape_str(X.shape)}{hint}")
+    if X.dtype != dtype:
+        X = X.astype(dtype)
+    if np.isnan(X).any():
+        raise ValueError(f"{where}: X contains NaN")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{where}: X contains inf")
+    n_in = getattr(model, "n_in", None)
+    if n_in is not None and X.shape[1] != n_in:
+        raise ShapeError(f"{where}: X must have shape (N, {n_in}) for this model, "
+                         f"got {shape_str(X.shape)}")
+    y = np.asarray(y)
+    if y.ndim == 0 or y.shape[0] != X.shape[0]:
+        raise ShapeError(f"{where}: X and y must have the same number of rows, got "
+                         f"X {shape_str(X.shape)} and y {shape_str(y.shape)}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{where}: X is empty (0 samples)")
+    labels = isinstance(loss, SoftmaxCrossEntropy) and (
+        y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1))
+    if not labels and y.dtype.kind in "biuf" and y.dtype != dtype:
+        y = y.astype(dtype)
+    if isinstance(loss, Loss):       # full check against the real output, once
+        y, _ = loss.check(y, model._inference(X))
+    return X, y
+
+
+def _check_pairing(model, loss):
+    from .activations import Identity, Sigmoid, Softmax
+    from .layers import Dense
+
+    last = model._output_layer() if hasattr(model, "_output_layer") else None
+    if isinstance(loss, BinaryCrossEntropy) and not loss.from_logits and \
+            isinstance(last, (Dense, Identity)):
+        raise ValueError(
+            "BinaryCrossEntropy() takes probabilities, but this model ends with a "
+            f"linear layer ({last!r}) that outputs logits. Add output='sigmoid' or "
+            "use BinaryCrossEntropy(from_logits=True).")
+    if isinstance(loss, SoftmaxCrossEntropy) and isinstance(last, Softmax):
+        raise ValueError(  # noqa: TRY004  (a wrong pairing, not a wrong type)
+            "SoftmaxCrossEntropy takes logits, but this model already ends with a "
+            "Softmax layer (softmax would be applied twice). Build the model with "
+            "output=None (a linear output) and keep SoftmaxCrossEntropy.")
+    if isinstance(loss, BinaryCrossEntropy) and loss.from_logits and \
+            isinstance(last, Sigmoid):
+        raise ValueError(
+            "BinaryCrossEntropy(from_logits=True) takes logits, but this model ends "
+            "with a Sigmoid. Use BinaryCrossEntropy() or a linear output.")
+
+
+def evaluate(model, X, y, loss):
+    """Loss, and accuracy for classification losses, of ``model`` on ``(X, y)``.
+
+    Runs in evaluation mode (no dropout) without touching gradients.
+
+    Parameters
+    ----------
+    X : (N, D_in)
+    y : targets as the loss expects them ((N, D_out), or labels (N,))
+    loss : Loss or str
+
+    Returns
+    -------
+    dict
+        ``{'loss': float}`` plus ``'accuracy'`` for classification losses.
+    """
+    loss = get_loss(loss)
+    X, y = _prepare(model, X, y, loss, "evaluate")
+    return _evaluate(model, X, y, loss)
+
+
+def _evaluate(model, X, y, loss):
+    out = model._inference(X)
+    if isinstance(loss, Loss):
+        value = loss._value_and_grad(y, out, need_grad=False)[0]
+    else:
+        value = float(loss.loss(y, out))
+    result = {"loss": value}
+    if getattr(loss, "classification", False):
+        result["accuracy"] = _n_correct(loss, y, out) / len(y)
+    return result
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
+            value < 1:
+        raise ValueError(f"fit: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+# ----------------------------------------------------------------------------------
+# fit
+# ----------------------------------------------------------------------------------
+
+def fit(model, X, y, loss=None, optimizer="adam", epochs=100, batch_size=None,
+        validation_data=None, early_stopping=None, clip_norm=None, l2=0.0,
+        seed=None, progress=True, callback=None, shuffle=True):
+    r"""Train ``model`` on ``(X, y)`` with mini-batch gradient descent.
+
+    Parameters
+    ----------
+    model : Sequential
+    X : array (N, D_in)
+        Inputs; cast once to the model's dtype.
+    y : array
+        Targets as the loss expects them: (N, D_out) for MSE / BCE, labels (N,) or
+        one-hot (N, C) for SoftmaxCrossEntropy.
+    loss : Loss or str
+        ``'mse'``, ``'bce'``, ``'cross_entropy'`` or a loss object (required).
+    optimizer : Optimizer or str
+        ``'sgd'``, ``'rmsprop'``, ``'adam'`` or an optimizer object.
+    epochs : int >= 1
+    batch_size : int or None
+        None = full batch (one step per epoch).
+    validation_data : tuple (X_val, y_val) or None
+        Evaluated (eval mode) after every epoch.
+    early_stopping : int or None
+        Patience: stop after this many epochs without improvement of the monitored
+        loss (``val_loss`` if validation data is given, else ``loss``); the model
+        then gets back the weights of its best epoch.
+    clip_norm : float or None
+        Rescale all gradients together when their global norm
+        :math:`\sqrt{\sum_k \lVert g_k \rVert^2}` exceeds ``clip_norm``.
+    l2 : float
+        L2 penalty :math:`\frac{\lambda}{2}\sum W^2` on weight matrices (keys ending
+        in ``W``, not biases): adds :math:`\lambda W` to their gradients and
+        :math:`\frac{\lambda}{2}\sum W^2` to the reported training loss.
+    seed : int or None
+        Seed of the shuffling generator.
+    progress : bool
+        Show a ``tqdm`` progress bar with the loss.
+    callback : callable or None
+        ``callback(epoch, model, history)`` after each epoch; returning True stops.
+    shuffle : bool
+        Shuffle the samples every epoch (mini-batch mode only).
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    DivergenceError
+        If the loss or the weights become NaN or infinite (names the epoch).
+    """
+    if loss is None:
+        raise ValueError("fit: give a loss, e.g. loss='mse', 'bce', 'cross_entropy' "
+                         "or a loss object such as cl.BinaryCrossEntropy()")
+    loss = get_loss(loss)
+    optimizer = get_optimizer(optimizer)
+    epochs = _positive_int("epochs", epochs)
+    _check_pairing(model, loss)
+    X, y = _prepare(model, X, y, loss, "fit")
+    N = X.shape[0]
+    bs = N if batch_size is None else _positive_int("batch_size", batch_size)
+    bs = min(bs, N)
+    if l2 < 0 or (clip_norm is not None and not clip_norm > 0):
+        raise ValueError(f"fit: l2 must be >= 0 and clip_norm > 0, got l2={l2}, "
+                         f"clip_norm={clip_norm}")
+    if early_stopping is not None:
+        early_stopping = _positive_int("early_stopping", early_stopping)
+    if validation_data is not None:
+        X_val, y_val = _prepare(model, *validation_data, loss, "fit(validation_data)")
+    classification = getattr(loss, "classification", False)
+    was_training = getattr(model, "training", True)
+    rng = np.random.default_rng(seed)
+    step = _Step(model, loss, optimizer, l2, clip_norm)
+    history = History()
+    history.monitor = "val_loss" if validation_data is not None else "loss"
+    best, best_weights, waited = math.inf, None, 0
+    bar = _progress_bar(epochs) if progress else None
+    t0 = time.perf_counter()
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore",
+                         under="ignore"):      # non-finite values -> DivergenceError
+            model.train()
+            for epoch in range(1, epochs + 1):
+                total, correct = 0.0, 0
+                for Xb, yb in _batches(X, y, bs, rng, shuffle):
+                    value, out = step(Xb, yb, epoch)
+                    total += value * Xb.shape[0]
+                    if classification:
+                        correct += _n_correct(loss, yb, out)
+                if epoch % 50 == 0 or epoch == epochs:
+                    _check_weights(step.params, epoch, optimizer)
+                history.epochs.append(epoch)
+                history.loss.append(total / N)
+                history.lr.append(getattr(optimizer, "lr", None))
+                if classification:
+                    history.accuracy.append(correct / N)
+                if validation_data is not None:
+                    res = _evaluate(model, X_val, y_val, loss)
+                    history.val_loss.append(res["loss"])
+                    if classification:
+                        history.val_accuracy.append(res["accuracy"])
+                monitored = (history.val_loss if validation_data is not None
+                             else history.loss)[-1]
+                if monitored < best:
+                    best, waited, history.best_epoch = monitored, 0, epoch
+                    if early_stopping is not None:
+                        best_weights = model.get_weights()
+                else:
+                    waited += 1
+                stop = early_stopping is not None and waited >= early_stopping
+                if callback is not None:
+                    stop = callback(epoch, model, history) is True or stop
+                    model.train()
+                if bar is not None:
+                    _update_bar(bar, epoch, epochs, history, stop)
+                if stop:
+                    history.stopped_epoch = epoch
+                    break
+    finally:
+        if bar is not None:
+            bar.close()
+        history.time = time.perf_counter() - t0
+        model.train() if was_training else model.eval()
+    if best_weights is not None:
+        model.set_weights(best_weights)
+    return history
+
+
+def _batches(X, y, batch_size, rng, shuffle):
+    """Yield ``(X_batch, y_batch)`` pairs covering the data once (one epoch)."""
+    N = X.shape[0]
+    if batch_size >= N:
+        yield X, y
+        return
+    order = rng.permutation(N) if shuffle else np.arange(N)
+    for start in range(0, N, batch_size):
+        idx = order[start:start + batch_size]
+        yield X[idx], y[idx]
+
+
+class _Step:
+    """One gradient step on a batch: forward, loss, backward, (L2, clipping), update.
+
+    Holds the flat ``params``/``grads`` dicts so that they are built once per fit.
+    """
+
+    def __init__(self, model, loss, optimizer, l2=0.0, clip_norm=None):
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        self.l2, self.clip_norm = l2, clip_norm
+        self.params, self.grads = model.params, model.grads
+        self.weights = [(self.params[k], self.grads[k])
+                        for k in self.params if k.endswith("W")]
+        self.checked = isinstance(loss, Loss)      # inputs validated once, in fit
+
+    def __call__(self, X, y, epoch):
+        """X : (B, D_in), y : targets (B, ...) -> (loss value, model output)."""
+        out = self.model.forward(X)
+        if self.checked:
+            value, dY = self.loss._value_and_grad(y, out)
+        else:
+            value, dY = self.loss.loss(y, out), self.loss.grad(y, out)
+        if not math.isfinite(value):
+            _diverged(epoch, value, self.optimizer)
+        self.model.backward(dY)
+        if self.l2:                                 # d/dW of (l2/2) sum W^2 = l2 W
+            for W, dW in self.weights:
+                dW += self.l2 * W
+                value += 0.5 * self.l2 * float((W * W).sum())
+        if self.clip_norm is not None:
+            _clip(self.grads, self.clip_norm)
+        self.optimizer.step(self.params, self.grads)
+        return value, out
+
+
+def _update_bar(bar, epoch, epochs, history, stop):
+    bar.update(1)
+    if epoch % max(1, epochs // 100) == 0 or stop or epoch == epochs:
+        postfix = {"loss": f"{history.loss[-1]:.4g}"}
+        if history.val_loss:
+            postfix["val_loss"] = f"{history.val_loss[-1]:.4g}"
+        bar.set_postfix(postfix, refresh=False)
+
+
+def _progress_bar(epochs):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:              # tqdm is optional: train without a bar
+        return None
+    return tqdm(total=epochs, desc="epochs", unit="ep", leave=False, mininterval=0.2)
+
+
+def _clip(grads, clip_norm):
+    """Scale all gradients in place so that their global L2 norm <= clip_norm."""
+    total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+    if total > clip_norm:
+        scale = clip_norm / total
+        for g in grads.values():
+            g *= scale
+    return total
+
+
+def _diverged(epoch, what, optimizer):
+    lr = getattr(optimizer, "lr", None)
+    lr_text = f" (lr={lr:g})" if lr is not None else ""
+    what = f"the loss became {what}" if isinstance(what, float) else what
+    raise DivergenceError(
+        f"training diverged at epoch {epoch}: {what}. Try a smaller "
+        f"learning rate{lr_text}, gradient clipping (clip_norm=...) or scaled inputs.")
+
+
+def _check_weights(params, epoch, optimizer):
+    if not math.isfinite(sum(float(p.sum()) for p in params.values())):
+        _diverged(epoch, "some weights became NaN or infinite (checked every 50 "
+                  "epochs)", optimizer)

@@ -1,0 +1,51 @@
+"""Hidden graded tests for chapter 3 (run by the instructor at the end)."""
+
+import numpy as np
+import pytest
+
+from course_lib.grading import feedback as fb
+
+pytestmark = pytest.mark.hidden
+
+
+def _fd(f, x, h=1e-6):
+    x = np.array(x, dtype=float)
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        up = f(x)
+        x[idx] = old - h
+        down = f(x)
+        x[idx] = old
+        g[idx] = (up - down) / (2 * h)
+    return g
+
+
+@pytest.mark.points(1)
+def test_dense_backward__wide_layer(ch03):
+    rng = np.random.default_rng(331)
+    X, W, b = rng.normal(size=(2, 6)), rng.normal(size=(6, 9)), rng.normal(size=9)
+    dZ = rng.normal(size=(2, 9))
+    dX, dW, db = fb.unpack("dense_backward", ch03.dense_backward(dZ, X, W), 3,
+                           ("dX", "dW", "db"))
+
+    def loss(X_, W_, b_):
+        return float(np.sum(dZ * (X_ @ W_ + b_)))
+
+    fb.check_close("dX", dX, _fd(lambda x: loss(x, W, b), X), rtol=1e-6, atol=1e-8)
+    fb.check_close("dW", dW, _fd(lambda w: loss(X, w, b), W), rtol=1e-6, atol=1e-8)
+    fb.check_close("db", db, _fd(lambda v: loss(X, W, v), b), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.points(1)
+def test_backprop_two_layer__does_not_modify_params(ch03):
+    rng = np.random.default_rng(332)
+    X, y = rng.normal(size=(4, 3)), rng.uniform(size=(4, 2))
+    params = {"W1": rng.normal(size=(3, 5)), "b1": rng.normal(size=5),
+              "W2": rng.normal(size=(5, 2)), "b2": rng.normal(size=2)}
+    res = ch03.call("backprop_two_layer", X.copy(), y.copy(),
+                    {k: v.copy() for k, v in params.items()})
+    for key, value in params.items():
+        fb.check_unchanged(f"params['{key}']", value, res.args[2][key],
+                           "backprop_two_layer computes gradients only.")

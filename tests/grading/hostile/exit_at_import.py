@@ -1,0 +1,5 @@
+"""Hostile: calls sys.exit while the module is imported."""
+
+import sys
+
+sys.exit(0)

@@ -1,0 +1,4 @@
+"""Hostile: loops forever while the module is imported."""
+
+while True:
+    pass

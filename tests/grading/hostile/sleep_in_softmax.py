@@ -1,0 +1,7 @@
+"""Hostile: softmax sleeps for an hour (wall time, no CPU)."""
+
+import time
+
+
+def softmax(z):
+    time.sleep(3600)

@@ -1,0 +1,136 @@
+"""The graded tests are fair: they pass the reference solutions, fail the stubs,
+and catch common mistakes in the places where those mistakes are.
+
+(a) ``solutions/`` gets full marks in every chapter, hidden tests included.
+(b) The stubs generated from the solutions get 0 points, every test saying the
+    exercise is not attempted yet.
+(c) Every mutant in ``tests/mutants/chNN_<mistake>.py`` (only the wrong
+    function or functions) is appended to a copy of the chapter's solution
+    (later definitions override earlier ones). The chapter must then lose
+    points in each mutated exercise, and only there (or in an exercise whose
+    reference solution calls the mutated function); every failing test must
+    give the student a reason, never a grader error.
+
+Each grading run covers one chapter only. The mutants are graded two at a time
+(the machine has two cores) by one module-wide fixture.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from course_lib.grading import CHAPTERS, grade
+from course_lib.grading.stubs import generate_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTIONS = ROOT / "solutions"
+MUTANTS = sorted((ROOT / "tests" / "mutants").glob("ch[0-9][0-9]_*.py"))
+PARALLEL = 2
+
+#: exercise -> exercises whose reference solution calls it (they may fail too)
+CALLERS = {
+    "ch01": {"sigmoid": {"mlp_forward"}, "dense_forward": {"mlp_forward"}},
+    "ch03": {"sigmoid_backward": {"backprop_two_layer"},
+             "dense_backward": {"backprop_two_layer"}},
+    "ch04": {"init_params": {"train_xor"}, "train_step": {"train_xor"}},
+}
+
+
+def _mutated_functions(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def _chapter_of(path: Path) -> str:
+    return path.name[:4]
+
+
+def _failures(report) -> list:
+    return [t for t in report.tests if not t.passed]
+
+
+def _describe(tests) -> str:
+    return "\n".join(f"  {t.chapter} {t.exercise} :: {t.what} [{t.kind}] {t.reason}"
+                     for t in tests)
+
+
+def _grade_mutant(mutant: Path, tmp: Path):
+    chapter = _chapter_of(mutant)
+    module = CHAPTERS[chapter][0]
+    target = tmp / mutant.stem
+    target.mkdir()
+    shutil.copy(SOLUTIONS / f"{module}.py", target / f"{module}.py")
+    with (target / f"{module}.py").open("a") as f:
+        f.write(f"\n\n# ---- mutant {mutant.name} ----\n")
+        f.write(mutant.read_text())
+    return grade(target, chapters=[chapter], include_hidden=True)
+
+
+@pytest.fixture(scope="module")
+def mutant_reports(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("mutants")
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        futures = {m.name: pool.submit(_grade_mutant, m, tmp) for m in MUTANTS}
+        return {name: fut.result() for name, fut in futures.items()}
+
+
+def test_solutions_get_full_marks():
+    report = grade(SOLUTIONS, include_hidden=True)
+    assert not report.errors, report.errors
+    assert {t.chapter for t in report.tests} == set(CHAPTERS)
+    assert report.possible > 0
+    failing = _failures(report)
+    assert not failing, "reference solutions fail graded tests:\n" + _describe(failing)
+    for chapter, (earned, possible) in report.chapter_scores().items():
+        assert earned == possible > 0, chapter
+    assert any(t.hidden for t in report.tests), "no hidden test was run"
+
+
+def test_stubs_get_zero_and_say_not_attempted(tmp_path):
+    generate_dir(SOLUTIONS, tmp_path)
+    report = grade(tmp_path, include_hidden=True)
+    assert not report.errors, report.errors
+    assert report.possible > 0
+    assert report.earned == 0, "stubs earn points:\n" + _describe(
+        [t for t in report.tests if t.passed])
+    wrong = [t for t in report.tests if t.kind != "not_attempted"
+             or "not attempted" not in t.reason]
+    assert not wrong, "stub failures not reported as not attempted:\n" + _describe(
+        wrong)
+
+
+def test_every_chapter_has_at_least_four_mutants():
+    counts = {ch: 0 for ch in CHAPTERS}
+    for m in MUTANTS:
+        counts[_chapter_of(m)] += 1
+    assert all(n >= 4 for n in counts.values()), counts
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.stem for m in MUTANTS])
+def test_mutant_loses_points_where_the_mistake_is(mutant, mutant_reports):
+    report = mutant_reports[mutant.name]
+    chapter = _chapter_of(mutant)
+    assert not report.errors, report.errors
+    mutated = _mutated_functions(mutant)
+    assert mutated, f"{mutant.name} defines no function"
+    failing = _failures(report)
+    lost = {t.exercise for t in failing}
+    missed = mutated - lost
+    assert not missed, (
+        f"{mutant.name}: no graded test caught the mistake in {sorted(missed)} "
+        f"(score {report.earned:g}/{report.possible:g})")
+    allowed = set(mutated)
+    for name in mutated:
+        allowed |= CALLERS.get(chapter, {}).get(name, set())
+    elsewhere = [t for t in failing if t.exercise not in allowed]
+    assert not elsewhere, (f"{mutant.name} made tests of other exercises fail:\n"
+                           + _describe(elsewhere))
+    unexplained = [t for t in failing if t.kind in ("test_error", "failed", "error")
+                   or not t.reason.strip()]
+    assert not unexplained, (f"{mutant.name}: failures without a student-facing "
+                             "reason:\n" + _describe(unexplained))

@@ -1,0 +1,224 @@
+"""Sequential and MLP: whole-model gradients, the flat parameter dicts, prediction
+rules, snapshots and the helpers the book uses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from engine_oracles import GRAD_TOL, numeric_grad, rel_err
+
+import course_lib as cl
+
+# (activation, output, loss, targets) combinations that the course uses
+MODEL_CASES = [
+    ("tanh", "sigmoid", "bce", "binary"),
+    ("sigmoid", "sigmoid", "mse", "binary"),
+    ("relu", None, "cross_entropy", "labels"),
+    ("leaky_relu", "identity", "mse", "real"),
+    ("tanh", "softmax", "mse", "onehot"),
+    ("relu", None, "cross_entropy", "onehot"),
+]
+
+
+def targets(kind, N, n_out, rng):
+    if kind == "binary":
+        return rng.integers(0, 2, size=(N, n_out)).astype(float)
+    if kind == "labels":
+        return rng.integers(0, n_out, size=N)
+    if kind == "onehot":
+        return cl.datasets.one_hot(rng.integers(0, n_out, size=N), n_out)
+    return rng.normal(size=(N, n_out))
+
+
+def model_loss_grads(model, loss, X, y):
+    """Analytic gradients via forward/backward, copied out of the model."""
+    loss = cl.get_loss(loss)
+    model.backward(loss.grad(y, model.forward(X)))
+    return {k: g.copy() for k, g in model.grads.items()}
+
+
+@pytest.mark.parametrize("activation, output, loss, kind", MODEL_CASES)
+@pytest.mark.parametrize("sizes", [[3, 5, 2], [2, 4, 4, 3], [4, 2, 3]])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_whole_model_gradients_match_finite_differences(activation, output, loss, kind,
+                                                        sizes, seed):
+    rng = np.random.default_rng(seed)
+    n_out = sizes[-1] if kind != "binary" else 1
+    sizes = [*sizes[:-1], n_out]
+    model = cl.MLP(sizes, activation=activation, output=output, seed=seed)
+    for p in model.params.values():                 # nonzero biases, too
+        p += rng.normal(scale=0.3, size=p.shape)
+    X = rng.normal(size=(6, sizes[0]))
+    y = targets(kind, 6, n_out, rng)
+    loss_fn = cl.get_loss(loss)
+    analytic = model_loss_grads(model, loss_fn, X, y)
+    for name, p in model.params.items():
+        original = p.copy()
+
+        def f(value, p=p):
+            p[...] = value
+            return loss_fn.loss(y, model.forward(X))
+
+        numeric = numeric_grad(f, original)
+        p[...] = original
+        assert rel_err(analytic[name], numeric) < GRAD_TOL, name
+    # and course_lib's own gradient_check agrees
+    errors = cl.gradient_check(model, loss_fn, X, y)
+    assert set(errors) == set(model.params)
+    assert max(errors.values()) < GRAD_TOL
+
+
+def test_input_gradient_of_a_model():
+    rng = np.random.default_rng(5)
+    model = cl.MLP([3, 4, 2], activation="tanh", output="softmax", seed=0)
+    X = rng.normal(size=(5, 3))
+    G = rng.normal(size=(5, 2))
+    model.forward(X)
+    dX = model.backward(G)
+    numeric = numeric_grad(lambda x: float(np.sum(G * model.forward(x))), X)
+    assert rel_err(dX, numeric) < GRAD_TOL
+
+
+# ---------------------------------------------------------------- structure
+
+def test_mlp_layers_and_repr():
+    model = cl.MLP([2, 4, 1])
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["Dense", "Tanh", "Dense", "Sigmoid"]
+    assert isinstance(model, cl.Sequential)
+    assert model.n_params == 2 * 4 + 4 + 4 * 1 + 1
+    text = repr(model)
+    assert "Dense(2→4)" in text and "W (2, 4)" in text and "Sigmoid" in text
+    assert "17 parameters" in text
+    assert [type(m).__name__ for m in cl.MLP([2, 3, 3], output=None).layers] == \
+        ["Dense", "Tanh", "Dense"]
+    drop = cl.MLP([2, 8, 8, 1], activation="relu", dropout=0.2)
+    assert [type(m).__name__ for m in drop.layers].count("Dropout") == 2
+
+
+def test_params_and_grads_are_the_layers_own_arrays():
+    model = cl.MLP([2, 3, 1])
+    assert list(model.params) == ["0.W", "0.b", "2.W", "2.b"]
+    assert list(model.grads) == list(model.params)
+    assert model.params["0.W"] is model.layers[0].params["W"]
+    assert model.grads["2.b"] is model.layers[2].grads["b"]
+    model.params["0.W"] += 1.0                       # what an optimizer does
+    np.testing.assert_array_equal(model.layers[0].params["W"], model.params["0.W"])
+
+
+def test_sequential_checks_its_layers():
+    with pytest.raises(cl.ShapeError, match=r"expects 5 inputs.*Dense\(2→4\) gives 4"):
+        cl.Sequential([cl.Dense(2, 4), cl.Tanh(), cl.Dense(5, 1)])
+    with pytest.raises(TypeError, match="is not a layer"):
+        cl.Sequential([cl.Dense(2, 4), "tanh"])
+
+
+def test_mlp_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="at least two"):
+        cl.MLP([3])
+    with pytest.raises(ValueError, match="unknown output 'relu'"):
+        cl.MLP([2, 1], output="relu")
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        cl.MLP([2, 2, 1], activation="swish")
+
+
+def test_mlp_seed_is_deterministic_and_layers_differ():
+    a, b, c = cl.MLP([4, 4, 4, 1], seed=7), cl.MLP([4, 4, 4, 1], seed=7), \
+        cl.MLP([4, 4, 4, 1], seed=8)
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+    assert not np.array_equal(a.params["0.W"], c.params["0.W"])
+    assert not np.array_equal(a.params["0.W"], a.params["2.W"])   # own seeds
+
+
+def test_mlp_float32_everywhere():
+    model = cl.MLP([3, 4, 2], output=None, dtype=np.float32)
+    assert all(p.dtype == np.float32 for p in model.params.values())
+    assert all(g.dtype == np.float32 for g in model.grads.values())
+    assert model.dtype == np.float32
+    out = model.forward(np.ones((2, 3), np.float32))
+    assert out.dtype == np.float32
+    assert model.backward(np.ones_like(out)).dtype == np.float32
+
+
+# ---------------------------------------------------------------- predict
+
+def test_predict_rules():
+    X = np.array([[1.0], [-1.0], [0.2]])
+    sig = cl.Sequential([cl.Dense(1, 1, init="zeros"), cl.Sigmoid()])
+    sig.params["0.W"][...] = 10.0
+    np.testing.assert_array_equal(sig.predict(X), [[1], [0], [1]])
+    logit = cl.Sequential([cl.Dense(1, 1, init="zeros")])
+    logit.params["0.W"][...] = 1.0
+    logit.params["0.b"][...] = -0.5                  # logits 0.5, -1.5, -0.3
+    np.testing.assert_array_equal(logit.predict(X), [[1], [0], [0]])
+    multi = cl.Sequential([cl.Dense(1, 3, init="zeros")])
+    multi.params["0.W"][...] = [[1.0, 0.0, -1.0]]
+    np.testing.assert_array_equal(multi.predict(X), [0, 2, 0])
+    assert multi.predict(X).shape == (3,) and sig.predict(X).shape == (3, 1)
+
+
+def test_predict_proba_and_eval_mode():
+    model = cl.MLP([2, 16, 3], activation="relu", output=None, dropout=0.5, seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    P = model.predict_proba(X)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(model.predict(X), P.argmax(axis=1))
+    # predictions are deterministic (dropout off) and the mode is unchanged
+    np.testing.assert_array_equal(model.predict_proba(X), P)
+    assert model.training and model.layers[2].training
+
+
+# ---------------------------------------------------------------- helpers for the book
+
+def test_activations_returns_every_layer_output_without_side_effects():
+    rng = np.random.default_rng(0)
+    model = cl.MLP([2, 3, 1], seed=0)
+    X, y = rng.normal(size=(4, 2)), np.ones((4, 1))
+    model.backward(cl.MSE().grad(y, model.forward(X)))
+    grads = {k: g.copy() for k, g in model.grads.items()}
+    outs = model.activations(rng.normal(size=(7, 2)))
+    assert [o.shape for o in outs] == [(7, 3), (7, 3), (7, 1), (7, 1)]
+    np.testing.assert_allclose(outs[1], np.tanh(outs[0]))
+    # gradients and forward caches untouched: backward still uses the old batch
+    for k in grads:
+        np.testing.assert_array_equal(model.grads[k], grads[k])
+    model.backward(cl.MSE().grad(y, model.forward(X)))
+    np.testing.assert_allclose(model.grads["0.W"], grads["0.W"])
+    assert model.layers[0].X.shape == (4, 2)
+
+
+def test_gradient_norms():
+    rng = np.random.default_rng(0)
+    model = cl.MLP([2, 3, 3, 1], seed=0)
+    out = model.forward(rng.normal(size=(4, 2)))
+    model.backward(cl.MSE().grad(np.ones((4, 1)), out))
+    norms = model.gradient_norms()
+    assert list(norms) == ["0.W", "2.W", "4.W"]
+    for k, v in norms.items():
+        assert v == pytest.approx(np.sqrt(np.sum(model.grads[k] ** 2)), rel=1e-12)
+
+
+def test_snapshots_copy_get_set():
+    model = cl.MLP([2, 3, 1], seed=0)
+    weights = model.get_weights()
+    twin = model.copy()
+    model.params["0.W"] += 1.0
+    assert not np.array_equal(model.params["0.W"], weights["0.W"])
+    np.testing.assert_array_equal(twin.params["0.W"], weights["0.W"])   # independent
+    W_array = model.params["0.W"]
+    model.set_weights(weights)
+    assert model.params["0.W"] is W_array                    # set in place
+    np.testing.assert_array_equal(W_array, weights["0.W"])
+    with pytest.raises(cl.ShapeError, match=r"0\.W must have shape \(2, 3\)"):
+        model.set_weights({**weights, "0.W": np.zeros((3, 2))})
+    with pytest.raises(KeyError, match="missing"):
+        model.set_weights({"0.W": weights["0.W"]})
+
+
+def test_train_eval_propagate_to_layers():
+    model = cl.MLP([2, 4, 1], dropout=0.5)
+    model.eval()
+    assert not any(layer.training for layer in model.layers)
+    model.train()
+    assert all(layer.training for layer in model.layers)
