@@ -172,6 +172,15 @@ def collect_submission(src: Path, dest: Path, modules: dict[str, str]
                     _copy_limited(f.read, dest / name)
             except (OSError, ValueError) as exc:
                 notes.append(f"refused {rel}: {exc}")
+        if not candidates:
+            # a folder holding the student's zip (Gradescope keeps uploads so)
+            for inner in sorted(src.glob("*.zip")):
+                if not inner.is_symlink():
+                    found, more = collect_submission(inner, dest, modules)
+                    notes += more
+                    if found:
+                        notes.append(f"read {inner.name}")
+                        break
     elif src.suffix == ".zip" and src.is_file():
         try:
             archive = zipfile.ZipFile(src)

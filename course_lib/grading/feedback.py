@@ -7,7 +7,8 @@ mistake: a transposed result, a wrong sign, a factor of ``N`` from a missing
 (or extra) batch mean, a factor of 2 from the derivative of a square.
 
 Every check raises :class:`Feedback`, an ``AssertionError`` whose message is
-the whole student-facing text; nothing here imports pytest.
+the whole student-facing text, on one line (the scorecard wraps it); nothing
+here imports pytest.
 """
 
 import numpy as np
@@ -31,32 +32,39 @@ def fail(message):
 
 
 def show(x):
-    """Abridged, one-line text for an array, a number or anything else."""
+    """Abridged, one-line text for an array, a number or anything else.
+
+    Floats get ``PRECISION`` significant digits; arrays keep ``EDGE_ITEMS``
+    entries at each end of every long axis and state their shape.
+    """
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, bool):
+        return repr(x)
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        return _fmt_float(x)
     if isinstance(x, np.ndarray) or (isinstance(x, list | tuple) and _numeric(x)):
         arr = np.asarray(x)
-        if arr.dtype.kind in "fc":
-            text = np.array2string(
-                arr,
-                precision=PRECISION,
-                threshold=2 * EDGE_ITEMS + 1,
-                edgeitems=EDGE_ITEMS,
-                max_line_width=10_000,
-                separator=", ",
-            )
-        else:
-            text = np.array2string(
-                arr,
-                threshold=2 * EDGE_ITEMS + 1,
-                edgeitems=EDGE_ITEMS,
-                max_line_width=10_000,
-                separator=", ",
-            )
+        if arr.ndim == 0:
+            return show(arr.item())
+        text = np.array2string(
+            arr,
+            threshold=2 * EDGE_ITEMS + 1,
+            edgeitems=EDGE_ITEMS,
+            max_line_width=10_000,
+            separator=", ",
+            formatter={"float_kind": _fmt_float},
+        )
         text = " ".join(text.split())
-        return f"{text} (shape {arr.shape})" if arr.ndim else text
-    if isinstance(x, float | np.floating):
-        return f"{float(x):.{PRECISION + 2}g}"
+        return f"{text} (shape {arr.shape})"
     text = repr(x)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _fmt_float(v):
+    return f"{float(v):.{PRECISION}g}"
 
 
 def _numeric(seq):
@@ -199,23 +207,29 @@ def check_close(
         return arr
     ctx = f" {context}" if context else ""
     wrong = int((~ok).sum())
-    lines = [
-        f"{name} is wrong{ctx}: {wrong} of {ok.size} entries differ.",
-        f"  expected: {show(expected)}",
-        f"  received: {show(arr)}",
-    ]
-    if expected.ndim and wrong < ok.size:
-        idx = np.unravel_index(np.argmax(~ok), ok.shape)
-        lines.append(
-            f"  first difference at index {tuple(int(i) for i in idx)}: expected "
-            f"{show(float(expected[idx]))}, received {show(float(arr[idx]))}"
-        )
+    if expected.size == 1:
+        lines = [f"{name} is wrong{ctx}."]
+    else:
+        lines = [f"{name} is wrong{ctx}: {wrong} of {ok.size} entries differ."]
     guess = value_diagnosis(arr, expected, factors, rtol=max(rtol, 1e-6), atol=atol)
     if guess:
         lines.append("Likely mistake: " + guess)
+    lines.append(f"Expected {show(expected)}; received {show(arr)}.")
+    if expected.size > 2 * EDGE_ITEMS and wrong < ok.size:
+        idx = np.unravel_index(np.argmax(~ok), ok.shape)
+        lines.append(
+            f"First difference at index {tuple(int(i) for i in idx)}: expected "
+            f"{show(float(expected[idx]))}, received {show(float(arr[idx]))}."
+        )
+    near = _largest_relative_error(arr, expected, atol)
+    if near is not None and near < 1e-2:
+        lines.append(
+            f"Close, but not close enough: the largest relative error is "
+            f"{near:.2g} (allowed: {rtol:.2g})."
+        )
     if hint:
         lines.append(hint)
-    fail("\n".join(lines))
+    fail(" ".join(lines))
     return arr  # pragma: no cover
 
 
@@ -249,6 +263,8 @@ def value_diagnosis(got, expected, factors=None, rtol=1e-6, atol=1e-9):
             return explanation
     if np.isclose(k, -1.0):
         return "the sign is flipped."
+    if expected.size == 1:
+        return ""  # any two numbers differ by "a constant factor": say nothing
     if np.isclose(k, 2.0):
         return "your result is twice the expected one."
     if np.isclose(k, 0.5):
@@ -256,6 +272,16 @@ def value_diagnosis(got, expected, factors=None, rtol=1e-6, atol=1e-9):
     if np.isclose(k, 1.0):
         return ""
     return f"your result is {show(k)} times the expected one (a constant factor)."
+
+
+def _largest_relative_error(got, expected, atol):
+    """``max |got - expected| / max(|expected|, atol)``, or None if not finite."""
+    got = np.asarray(got, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    if got.shape != expected.shape or not np.all(np.isfinite(got)):
+        return None
+    denom = np.maximum(np.abs(expected), max(atol, 1e-300))
+    return float(np.max(np.abs(got - expected) / denom))
 
 
 def scale_factor(got, expected, rtol=1e-6, atol=1e-9):
@@ -356,9 +382,11 @@ def check_unchanged(name, before, after, hint="", rtol=0.0, atol=0.0):
     )
     if not same:
         fail(
-            f"your function changed its input {name} in place "
-            f"(before: {show(before)}, after: {show(after_arr)}). Work on new "
-            f"arrays (x = x - ... rather than x -= ...) or copy first. {hint}".rstrip()
+            f"Your function changed its input {name} in place. Work on new arrays "
+            f"(x = x - ... rather than x -= ...) or copy first. {hint} "
+            f"(Before the call: {show(before)}; after: {show(after_arr)}.)".replace(
+                "  ", " "
+            )
         )
 
 

@@ -70,10 +70,10 @@ def parse_chapters(spec) -> list[str]:
         if piece == "all":
             chosen.update(range(1, len(CHAPTERS) + 1))
             continue
-        lo, _, hi = piece.partition("-")
+        lo, dash, hi = piece.partition("-")
         try:
             a = int(lo.removeprefix("ch"))
-            b = int(hi.removeprefix("ch")) if hi else a
+            b = int(hi.removeprefix("ch")) if dash else a
         except ValueError:
             raise ValueError(f"cannot read chapter {piece!r}: use 3, ch03, "
                              "1-3 or 1,4") from None

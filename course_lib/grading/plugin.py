@@ -13,12 +13,18 @@ Line types: ``{"type": "collected", "tests": [...], "pending_hidden": [...]}``,
 
 Options: ``--grading-json FILE``, ``--grading-select chNN[.exercise]`` (repeatable),
 ``--grading-hidden {run,count}`` (``count``: hidden tests are collected, counted, and
-not run).
+not run), ``--grading-key-fd N``: read a secret key from file descriptor ``N`` (then
+closed, before any student code starts) and sign every line with HMAC-SHA256 in a
+``"sig"`` field, so that lines a student's process appends to the file are detected
+(:func:`sign` / :func:`verify`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -162,12 +168,46 @@ def classify(exc: BaseException | None) -> tuple[str, str]:
         f"the grader could not use what your code returned ({text})")
 
 
+# --------------------------------------------------------------------------- signing
+def _digest(key: bytes, record: dict) -> str:
+    body = json.dumps({k: v for k, v in record.items() if k != "sig"},
+                      sort_keys=True, separators=(",", ":"))
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+
+
+def sign(key: bytes | None, record: dict) -> dict:
+    """``record`` with its ``"sig"`` field set (unchanged when there is no key)."""
+    if key:
+        record["sig"] = _digest(key, record)
+    return record
+
+
+def verify(key: bytes, record: dict) -> bool:
+    """True when ``record["sig"]`` was made with ``key``."""
+    sig = record.get("sig")
+    return isinstance(sig, str) and hmac.compare_digest(sig, _digest(key, record))
+
+
+def _read_key(fd: int | None) -> bytes | None:
+    if fd is None:
+        return None
+    chunks = []
+    while True:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).strip() or None
+
+
 # --------------------------------------------------------------------------- recorder
 class GradingRecorder:
     """Collects metadata and outcomes; writes JSON lines to ``path``."""
 
-    def __init__(self, config, path: str | None):
+    def __init__(self, config, path: str | None, key: bytes | None = None):
         self.config = config
+        self.key = key
         self.path = Path(path) if path else None
         self.meta: dict[str, dict] = {}
         self.done: set[str] = set()
@@ -180,7 +220,7 @@ class GradingRecorder:
         if self.path is None:
             return
         with self.path.open("a") as f:
-            f.write(json.dumps(record) + "\n")
+            f.write(json.dumps(sign(self.key, record)) + "\n")
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config, items):
@@ -260,10 +300,14 @@ def pytest_addoption(parser):
                          "(ch03.dense_backward); repeatable")
     group.addoption("--grading-hidden", choices=("run", "count"), default="run",
                     help="run hidden tests, or only count their points (default: run)")
+    group.addoption("--grading-key-fd", type=int, default=None, metavar="N",
+                    help="read a signing key from file descriptor N (used by the "
+                         "runner to detect forged result lines)")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): points this graded test is worth")
     config.addinivalue_line("markers", "hidden: graded test not shown to students")
-    recorder = GradingRecorder(config, config.getoption("grading_json"))
+    key = _read_key(config.getoption("grading_key_fd"))
+    recorder = GradingRecorder(config, config.getoption("grading_json"), key)
     config.pluginmanager.register(recorder, "course-grading-recorder")

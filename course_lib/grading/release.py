@@ -949,8 +949,9 @@ def smoke_test_bundle(bundle: Path, chapter: str, timeout: float = 300) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_")}
     env.update(PYTHONPATH=str(bundle), PYTHONDONTWRITEBYTECODE="1")
     try:
-        proc = subprocess.run([sys.executable, "-c", code], check=False, cwd=bundle, env=env,
-                              capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run([sys.executable, "-c", code], check=False, cwd=bundle,
+                              env=env, capture_output=True, text=True,
+                              timeout=timeout)
     except subprocess.TimeoutExpired:
         return f"`course grade {chapter}` did not finish in {timeout:g} s"
     if proc.returncode != 0:

@@ -65,7 +65,9 @@ __all__ = [
 
 DEFAULT_TIMEOUT = 10.0
 #: largest message (header + buffers) the parent accepts from the worker, in bytes
-MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+#: largest JSON part of a message (nested lists, dicts...; arrays travel as buffers)
+MAX_HEADER_BYTES = 16 * 1024 * 1024
 _MAX_DEPTH = 64
 _ARRAY_KINDS = frozenset("biufcSUmM")
 _PREFIX = struct.Struct("<II")
@@ -466,7 +468,7 @@ class _Reader:
 
     def read(self, deadline: float | None = None):
         hlen, nbufs = _PREFIX.unpack(self._read(_PREFIX.size, deadline))
-        if nbufs > 1_000_000 or hlen > self.limit:
+        if nbufs > 1_000_000 or hlen > min(self.limit, MAX_HEADER_BYTES):
             raise ProtocolError("message too large")
         raw = self._read(_LEN.size * nbufs, deadline) if nbufs else b""
         lens = [_LEN.unpack_from(raw, i * _LEN.size)[0] for i in range(nbufs)]
@@ -828,12 +830,12 @@ class StudentModule:
     def __repr__(self) -> str:
         return f"<StudentModule {self.path} timeout={self._timeout:g}s>"
 
-    def _call(self, handle, name, args, kwargs, full, label) -> Any:
+    def _call(self, handle, name, args, kwargs, full, label, take=None) -> Any:
         w = self._worker
         w.ensure(self._timeout)
         a, k, bufs = _encode_args(args, kwargs, w)
         header = {"op": "call", "handle": handle, "name": name, "args": a,
-                  "kwargs": k, "want_args": bool(full)}
+                  "kwargs": k, "want_args": bool(full), "take": take}
         reply = w.request(header, bufs, self._timeout, label, self)
         if not full:
             return reply["value"]
@@ -919,9 +921,37 @@ class RemoteObject:
         return self._module._call(self._id, "__getitem__", (key,), {}, False,
                                   f"{self._label()}[...]")
 
+    def take(self, n: int) -> list:
+        """Up to ``n`` next items of a remote iterator, in one round trip.
+
+        For an iterable that is not an iterator (a list-like object), call
+        ``obj.call("__iter__").value.take(n)``.
+        """
+        self._check()
+        return self._module._call(self._id, None, (), {}, False,
+                                  f"{self._label()} (iterating)", take=int(n))
+
+    def __iter__(self):
+        """Iterate a remote iterable (a generator from ``yield``), 64 items per
+        round trip. Wrap it in ``itertools.islice`` to bound a runaway generator."""
+        self._check()
+        it = self._module._call(self._id, "__iter__", (), {}, False, self._label())
+        if not isinstance(it, RemoteObject):
+            raise StudentError("TypeError", "__iter__ did not return an iterator")
+        while True:
+            chunk = it.take(64)
+            yield from chunk
+            if len(chunk) < 64:
+                return
+
     def __len__(self) -> int:
         self._check()
-        n = self._module._call(self._id, "__len__", (), {}, False, self._label())
+        try:
+            n = self._module._call(self._id, "__len__", (), {}, False, self._label())
+        except StudentError as exc:
+            if exc.is_a("AttributeError"):  # no len(): what list() etc. expect
+                raise TypeError(f"remote {self._label()} has no len()") from None
+            raise
         if type(n) is not int:
             raise StudentError("TypeError", "__len__ did not return an int")
         return n

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -111,7 +112,8 @@ def parse_selectors(chapters: Iterable | str | int | None) -> list[str]:
 
 # --------------------------------------------------------------------------- running
 def _pytest_cmd(tests_dir: Path, jsonl: Path, selectors: list[str], hidden: str,
-                target: Path | None, collect_only: bool = False) -> list[str]:
+                target: Path | None, collect_only: bool = False,
+                key_fd: int | None = None) -> list[str]:
     cmd = [sys.executable, "-m", "pytest", str(tests_dir),
            "-p", "course_lib.grading.plugin", "--grading-json", str(jsonl),
            "--grading-hidden", hidden, "-q", "--no-header", "-p", "no:cacheprovider",
@@ -124,14 +126,19 @@ def _pytest_cmd(tests_dir: Path, jsonl: Path, selectors: list[str], hidden: str,
         cmd += ["--grading-select", sel]
     if collect_only:
         cmd.append("--collect-only")
+    if key_fd is not None:
+        cmd += ["--grading-key-fd", str(key_fd)]
     return cmd
 
 
-def _run(cmd: list[str], cwd: Path, env: dict, timeout: float):
+def _run(cmd: list[str], cwd: Path, env: dict, timeout: float,
+         pass_fds: tuple = ()):
     """Run ``cmd`` in its own session; kill the whole group at the time limit."""
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, pass_fds=pass_fds)
+    for fd in pass_fds:
+        os.close(fd)
     try:
         out, _ = proc.communicate(timeout=timeout)
         return proc.returncode, out.decode("utf-8", "replace"), False
@@ -144,16 +151,36 @@ def _run(cmd: list[str], cwd: Path, env: dict, timeout: float):
         return proc.returncode, out.decode("utf-8", "replace"), True
 
 
-def _read_lines(path: Path) -> list[dict]:
+def _read_lines(path: Path, key: bytes | None = None) -> tuple[list[dict], int]:
+    """The plugin's records; with a key, only correctly signed ones (and how many
+    lines were rejected)."""
+    from course_lib.grading.plugin import verify
+
     if not path.exists():
-        return []
-    records = []
-    for line in path.read_text().splitlines():
+        return [], 0
+    records, rejected = [], 0
+    for line in path.read_text(errors="replace").splitlines():
         try:
-            records.append(json.loads(line))
+            rec = json.loads(line)
         except ValueError:  # a line cut by the time limit
             continue
-    return records
+        if not isinstance(rec, dict):
+            rejected += 1
+        elif key is None or verify(key, rec):
+            rec.pop("sig", None)
+            records.append(rec)
+        else:
+            rejected += 1
+    return records, rejected
+
+
+def _key_pipe() -> tuple[bytes, int]:
+    """A fresh signing key and the read end of a pipe that holds it."""
+    key = secrets.token_hex(32).encode()
+    r, w = os.pipe()
+    os.write(w, key)
+    os.close(w)
+    return key, r
 
 
 def _tail(text: str, n: int = 25) -> str:
@@ -250,9 +277,11 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
 
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         jsonl = Path(tmp) / "results.jsonl"
-        cmd = _pytest_cmd(tests_dir, jsonl, selectors, mode, target)
-        code, output, timed_out = _run(cmd, tests_dir.parents[1], full_env, timeout)
-        records = _read_lines(jsonl)
+        key, key_fd = _key_pipe()
+        cmd = _pytest_cmd(tests_dir, jsonl, selectors, mode, target, key_fd=key_fd)
+        code, output, timed_out = _run(cmd, tests_dir.parents[1], full_env, timeout,
+                                       (key_fd,))
+        records, forged = _read_lines(jsonl, key)
 
     collected = next((r for r in records if r.get("type") == "collected"), None)
     if collected is None:
@@ -268,7 +297,10 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
             hint = f" (exercises: {', '.join(known)})" if known else ""
             raise GradingError(f"no graded tests for {sel}{hint}")
 
-    results = {r["nodeid"]: r for r in records if r.get("type") == "result"}
+    results: dict[str, dict] = {}
+    for r in records:
+        if r.get("type") == "result":
+            results.setdefault(r["nodeid"], r)
     finished = next((r for r in records if r.get("type") == "finished"), None)
     errors = []
     for r in records:
@@ -287,6 +319,9 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
             tests.append(TestResult(**{k: meta[k] for k in (
                 "nodeid", "chapter", "exercise", "what", "points", "hidden")},
                 outcome="not_run", kind="not_run", reason=why))
+    if forged:
+        errors.append(f"{forged} line(s) in the results file were not written by the "
+                      "grader and were ignored (was the file tampered with?)")
     if timed_out:
         errors.append(f"grading stopped at its {timeout:g} s time limit")
     elif finished is None:
@@ -325,7 +360,7 @@ def collect(tests_dir: str | Path | None = None, chapters=None,
                           "run" if include_hidden else "count", None, True)
         code, output, _ = _run(cmd, tests_dir.parents[1], _environment(
             None, None, None, None), timeout)
-        records = _read_lines(jsonl)
+        records, _ = _read_lines(jsonl)
     collected = next((r for r in records if r.get("type") == "collected"), None)
     if collected is None or code not in (0, 5):
         raise GradingError(f"collecting {tests_dir} failed:\n{_tail(output)}")

@@ -1,4 +1,4 @@
-"""Graded tests for chapter 2: loss functions (20 points).
+"""Graded tests for chapter 2: loss functions (21 points).
 
 Oracles: hand-worked values, the formulas evaluated entry by entry with the
 ``math`` module, and centred finite differences for ``mse_grad``.
@@ -81,7 +81,8 @@ def _loss_factors(n_entries, n_rows):
 
 @pytest.mark.points(1)
 def test_mse__hand_worked(ch02):
-    got = fb.as_float("mse", ch02.mse(np.array([[1.0], [0.0]]), np.array([[0.5], [0.0]])))
+    y_true, y_pred = np.array([[1.0], [0.0]]), np.array([[0.5], [0.0]])
+    got = fb.as_float("mse", ch02.mse(y_true, y_pred))
     fb.check_close("mse", got, 0.125, rtol=1e-12, factors=_loss_factors(2, 2),
                    context="for y_true = [[1], [0]], y_pred = [[0.5], [0]]",
                    hint="(0.5 - 1)^2 = 0.25 and (0 - 0)^2 = 0; their mean is 0.125.")

@@ -271,6 +271,8 @@ BP_FACTORS = {
     float(BP_K): f"the gradient is {BP_K} times too large: the MSE averages over "
     "all N * K entries, not just over the N examples.",
     -1.0: "the sign is flipped: dY = 2 (y_hat - y) / (N K), prediction minus target.",
+    1.0 / BP_N: f"the gradient is {BP_N} times too small (N = {BP_N}): the 1/N is "
+    "applied twice; dense_backward must not divide by N again.",
 }
 BP_HINT = ("Start from dY = 2 (y_hat - y) / (N K); dZ2 = dY * y_hat * (1 - y_hat); "
            "dW2 = A1.T @ dZ2; dZ1 = (dZ2 @ W2.T) * A1 * (1 - A1); dW1 = X.T @ dZ1.")

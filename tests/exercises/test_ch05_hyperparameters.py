@@ -104,7 +104,8 @@ def test_iterate_minibatches__last_batch_smaller(ch05):
                 f"one smaller, none dropped); got {sizes}.")
     sizes = [len(yb) for _, yb in _collect(ch05, X, y, 32, seed=5)]
     if sizes != [10]:
-        fb.fail(f"A batch_size larger than N=10 must give one batch of 10; got {sizes}.")
+        fb.fail("A batch_size larger than N=10 must give one batch of 10; "
+                f"got {sizes}.")
 
 
 # ---------------------------------------------------------------- sgd momentum

@@ -1,4 +1,4 @@
-"""Graded tests for chapter 6: initialisation, clipping, dead units, dropout (20 points).
+"""Graded tests for chapter 6: init, clipping, dead units, dropout (20 points).
 
 Random outputs are checked by their statistics, with tolerances of six
 standard errors for the sample size used (a correct solution fails with

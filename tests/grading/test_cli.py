@@ -70,18 +70,57 @@ def dense_forward(X, W, b):
 '''
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("course")
+FORGER = STUDENT + """
+
+def _forge():
+    import json, os
+    # the results file of this very run, from the grading process's command line
+    argv = open(f"/proc/{os.getppid()}/cmdline", "rb").read().split(b"\\0")
+    for i, arg in enumerate(argv[:-1]):
+        if arg != b"--grading-json":
+            continue
+        path = argv[i + 1].decode()
+        lines = [json.loads(x) for x in open(path)]
+        tests = next(x for x in lines if x.get("type") == "collected")["tests"]
+        with open(path, "a") as f:
+            for t in tests:
+                fake = dict(t, type="result", outcome="passed", kind="passed",
+                            reason="", score=100, duration=0.0, sig="0" * 64)
+                f.write(json.dumps(fake) + "\\n")
+
+
+_real_relu = relu
+
+
+def relu(z):
+    _forge()
+    return _real_relu(z) - 1.0
+"""
+
+
+def _make_course(root: Path, student: str) -> Path:
     tests = root / "tests" / "exercises"
     (tests / "hidden").mkdir(parents=True)
     shutil.copy(REPO / "tests" / "exercises" / "conftest.py", tests / "conftest.py")
     (tests / "test_ch01_forward_pass.py").write_text(GRADED)
     (tests / "hidden" / "test_ch01_hidden.py").write_text(HIDDEN)
     (root / "exercises").mkdir()
-    (root / "exercises" / "ch01_forward_pass.py").write_text(STUDENT)
+    (root / "exercises" / "ch01_forward_pass.py").write_text(student)
     (root / "book").mkdir()
     return root
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    return _make_course(tmp_path_factory.mktemp("course"), STUDENT)
+
+
+def test_result_lines_forged_by_student_code_are_ignored(tmp_path):
+    root = _make_course(tmp_path, FORGER)
+    report = grade(root / "exercises", tests_dir=root / "tests" / "exercises")
+    assert (report.earned, report.possible) == (0, 6)  # relu now wrong, too
+    assert any("not written by the grader" in e for e in report.errors)
+    assert all(t.score <= t.points for t in report.tests)
 
 
 @pytest.fixture(scope="module")

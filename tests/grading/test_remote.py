@@ -552,3 +552,26 @@ def test_a_broken_worker_command_is_a_grader_error_not_a_student_crash(tmp_path)
                         startup_timeout=10)
     with pytest.raises(WorkerStartError, match="did not start"):
         mod.f()
+
+
+def test_remote_generators_can_be_iterated_and_taken_in_chunks(tmp_path):
+    source = """
+        import itertools
+        def batches(n):
+            for i in range(n):
+                yield (i, i * i)
+        def forever():
+            return itertools.count()
+        """
+    mod = _one_off(tmp_path, source, name="gens")
+    try:
+        gen = mod.batches(150)
+        assert isinstance(gen, RemoteObject)
+        assert list(gen) == [(i, i * i) for i in range(150)]
+        assert mod.batches(3).take(10) == [(0, 0), (1, 1), (2, 4)]
+        assert mod.forever().take(5) == [0, 1, 2, 3, 4]
+        import itertools
+
+        assert list(itertools.islice(mod.forever(), 70)) == list(range(70))
+    finally:
+        mod.close()

@@ -186,3 +186,12 @@ def test_get_activation_unknown_name_lists_valid_names():
 def test_leaky_relu_alpha_is_used():
     layer = cl.get_activation("leaky_relu", alpha=0.25)
     np.testing.assert_allclose(layer.forward(np.array([[-4.0, 2.0]])), [[-1.0, 2.0]])
+
+
+def test_relu_layers_use_the_same_convention_at_zero_as_relu_prime():
+    Z = np.array([[-1.0, 0.0, 2.0]])
+    for layer, prime in ((cl.ReLU(), cl.relu_prime(Z)),
+                         (cl.LeakyReLU(0.1), cl.leaky_relu_prime(Z, 0.1))):
+        layer.forward(Z)
+        np.testing.assert_array_equal(layer.backward(np.ones_like(Z)), prime)
+    np.testing.assert_array_equal(cl.relu_prime(Z), [[0.0, 0.0, 1.0]])

@@ -232,3 +232,20 @@ def test_dense_shapes_and_the_shape_error_names_both_shapes(n_in, n_out, N, d):
             layer.forward(X)
         assert str(info.value) == (f"Dense({n_in}→{n_out}).forward: X must have "
                                    f"shape (N, {n_in}), got ({N}, {d})")
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_dropout_backward_matches_finite_differences_for_a_fixed_mask(p, seed):
+    rng = np.random.default_rng(seed)
+    layer = cl.Dropout(p)
+    X, G = rng.normal(size=(5, 6)), rng.normal(size=(5, 6))
+
+    def forward(x):
+        layer.rng = np.random.default_rng(seed)       # same mask on every call
+        return layer.forward(x)
+
+    forward(X)
+    analytic = layer.backward(G)
+    numeric = numeric_grad(lambda x: float(np.sum(G * forward(x))), X)
+    assert rel_err(analytic, numeric) < GRAD_TOL

@@ -80,7 +80,8 @@ def test_sigmoid_plus_bce_gives_y_hat_minus_y_over_N():
 
 # ---------------------------------------------------------------- gradients
 
-CASES = ["mse", "bce", "bce_logits", "ce_labels", "ce_onehot", "ce_soft"]
+CASES = ["mse", "bce", "bce_logits", "ce_labels", "ce_onehot", "ce_soft",
+         "ce_unnormalised"]
 
 
 def make_case(kind, N, C, rng):
@@ -99,6 +100,8 @@ def make_case(kind, N, C, rng):
     if kind == "ce_onehot":
         return cl.SoftmaxCrossEntropy(), cl.datasets.one_hot(labels, C + 1), Z
     soft = rng.uniform(size=(N, C + 1))
+    if kind == "ce_unnormalised":          # -sum_j y_j log softmax_j, any y_j >= 0
+        return cl.SoftmaxCrossEntropy(), 2 * soft, Z
     return cl.SoftmaxCrossEntropy(), soft / soft.sum(axis=1, keepdims=True), Z
 
 

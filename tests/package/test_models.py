@@ -222,3 +222,21 @@ def test_train_eval_propagate_to_layers():
     assert not any(layer.training for layer in model.layers)
     model.train()
     assert all(layer.training for layer in model.layers)
+
+
+def test_model_backward_overwrites_grads_and_never_touches_weights():
+    rng = np.random.default_rng(3)
+    model = cl.MLP([3, 5, 4, 2], activation="relu", output=None, seed=0)
+    X, y = rng.normal(size=(6, 3)), rng.integers(0, 2, size=6)
+    before = model.get_weights()
+    first = model_loss_grads(model, "cross_entropy", X, y)
+    second = model_loss_grads(model, "cross_entropy", X, y)
+    for k in first:
+        np.testing.assert_array_equal(first[k], second[k])      # not doubled
+        np.testing.assert_array_equal(model.params[k], before[k])
+    # a half batch gives the half batch's gradient, not a sum with the old one
+    half = model_loss_grads(model, "cross_entropy", X[:3], y[:3])
+    fresh = cl.MLP([3, 5, 4, 2], activation="relu", output=None, seed=0)
+    expected = model_loss_grads(fresh, "cross_entropy", X[:3], y[:3])
+    for k in half:
+        np.testing.assert_allclose(half[k], expected[k], rtol=1e-14)

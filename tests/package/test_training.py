@@ -81,6 +81,16 @@ def test_history_accuracy_matches_predictions_full_batch():
     assert h.loss[0] == pytest.approx(expected)
 
 
+def test_accuracy_of_a_multi_output_sigmoid_model_is_per_label():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    Y = rng.integers(0, 2, size=(20, 2)).astype(float)
+    before = cl.MLP([3, 4, 2], seed=0)
+    h = cl.MLP([3, 4, 2], seed=0).fit(X, Y, loss="bce", optimizer=cl.SGD(0.1),
+                                      epochs=1, progress=False)
+    assert h.accuracy[0] == pytest.approx(np.mean((before.forward(X) > 0.5) == Y))
+
+
 # ---------------------------------------------------------------- determinism
 
 def train_once(seed):
@@ -189,6 +199,9 @@ def test_l2_adds_l2_W_to_weight_gradients_only():
     X, y = rng.normal(size=(10, 3)), rng.normal(size=(10, 1))
     lam, lr = 0.3, 0.01
     model = cl.MLP([3, 4, 1], output=None, seed=0)
+    for k, p in model.params.items():
+        if k.endswith("b"):
+            p += 0.5                                 # biases must not be penalised
     start = model.get_weights()
     out = model.forward(X)
     model.backward(cl.MSE().grad(y, out))
@@ -200,6 +213,48 @@ def test_l2_adds_l2_W_to_weight_gradients_only():
         np.testing.assert_allclose(w, start[k] - lr * (plain[k] + extra), rtol=1e-12)
     penalty = 0.5 * lam * sum(np.sum(start[k] ** 2) for k in start if k.endswith("W"))
     assert h.loss[0] == pytest.approx(cl.MSE().loss(y, out) + penalty, rel=1e-12)
+
+
+def test_a_flat_loss_is_not_an_improvement():
+    """Zero data and zero weights: the gradient is 0 and the loss stays 0 forever;
+    early stopping must count that as no improvement and stop after patience."""
+    model = cl.Sequential([cl.Dense(2, 1, init="zeros")])
+    h = model.fit(np.zeros((4, 2)), np.zeros((4, 1)), loss="mse",
+                  optimizer=cl.SGD(0.1), epochs=50, early_stopping=3, progress=False)
+    assert h.loss[:4] == [0.0] * 4
+    assert h.best_epoch == 1 and h.stopped_epoch == 4
+
+
+# ---------------------------------------------------------------- mini-batches
+
+def batches_seen(shuffle, seed, batch_size=4, epochs=2):
+    X = np.arange(10, dtype=float).reshape(-1, 1)
+    model = cl.Sequential([cl.Dense(1, 1, seed=0)])
+    seen, forward = [], model.layers[0].forward
+
+    def spy(X_batch):
+        if X_batch.shape[0] != 10:                  # skip fit's one-off full check
+            seen.append(X_batch[:, 0].astype(int).tolist())
+        return forward(X_batch)
+
+    model.layers[0].forward = spy
+    model.fit(X, X, loss="mse", optimizer=cl.SGD(0.01), epochs=epochs,
+              batch_size=batch_size, shuffle=shuffle, seed=seed, progress=False)
+    return seen
+
+
+def test_minibatches_cover_every_sample_once_per_epoch():
+    seen = batches_seen(shuffle=True, seed=0)
+    assert [len(b) for b in seen] == [4, 4, 2, 4, 4, 2]
+    for epoch in (seen[:3], seen[3:]):
+        assert sorted(sum(epoch, [])) == list(range(10))
+    assert seen[:3] != seen[3:]                      # reshuffled every epoch
+
+
+def test_shuffling_follows_the_seed_and_can_be_switched_off():
+    assert batches_seen(True, 1) == batches_seen(True, 1)
+    assert batches_seen(True, 1) != batches_seen(True, 2)
+    assert batches_seen(False, 1) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]] * 2
 
 
 # ---------------------------------------------------------------- divergence

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.hidden
 
 
 def _stop_oracle(losses, patience):
-    """Stop at the first epoch e with e - (index of the first best so far) >= patience."""
+    """First epoch e with e - (index of the first best loss so far) >= patience."""
     for e in range(len(losses)):
         best_at = int(np.argmin(losses[: e + 1]))
         if e - best_at >= patience:
