@@ -194,25 +194,19 @@ def test_answers_hidden_until_clicked(browser, server, rel):
     """Quiz answers and hints sit in toggles: hidden first, shown on a click."""
     page, _, _ = open_page(browser, server, rel)
     try:
-        toggles = page.locator("details.sd-dropdown, details.toggle-details, .toggle")
-        buttons = page.locator("button.toggle-button")
-        n = toggles.count() + buttons.count()
+        toggles = page.locator(".admonition.toggle")
+        dropdowns = page.locator("details")
         is_chapter = rel.parts[0] == "book" and rel.name[:2].isdigit()
+        n = toggles.count() + dropdowns.count()
         assert n > 0 or not is_chapter, f"{rel}: a chapter with no hidden quiz answers"
-        for i in range(buttons.count()):
-            button = buttons.nth(i)
-            target_id = button.get_attribute("data-target")
-            body = page.locator(f"#{target_id}") if target_id else None
-            if body is not None and body.count():
-                assert not body.first.is_visible(), (
-                    f"{rel}: answer {i} visible before click"
-                )
-            button.scroll_into_view_if_needed()
-            button.click()
-            if body is not None and body.count():
-                body.first.wait_for(state="visible", timeout=3000)
-        for i in range(page.locator("details").count()):
-            details = page.locator("details").nth(i)
+        for i in range(toggles.count()):
+            toggle = toggles.nth(i)
+            body = toggle.locator(":scope > :not(.admonition-title)").first
+            assert not body.is_visible(), f"{rel}: toggle {i} shows its answer unclicked"
+            toggle.locator("button.toggle-button").first.click()
+            body.wait_for(state="visible", timeout=3000)
+        for i in range(dropdowns.count()):
+            details = dropdowns.nth(i)
             assert details.get_attribute("open") is None, f"{rel}: dropdown {i} open"
             details.locator("summary").first.click()
             assert details.get_attribute("open") is not None

@@ -1,0 +1,12 @@
+// Tell RequireJS where the book's own copy of the ipywidgets manager lives, so that the
+// fonts and chunks it loads relative to itself resolve inside the book (vendor/) rather
+// than next to each page. Loaded after require.js and before embed-amd.js (_config.yml).
+(function () {
+  if (typeof window.require === "undefined" || !document.currentScript) {
+    return;
+  }
+  var vendor = new URL("../vendor/", document.currentScript.src).href;
+  window.require.config({
+    paths: { "@jupyter-widgets/html-manager": vendor + "html-manager/embed-amd" },
+  });
+})();
