@@ -169,21 +169,28 @@ class Dense(Layer):
             raise ShapeError(f"{self!r}.forward: X must have shape (N, {self.n_in}), "
                              f"got {shape_str(X.shape)}{hint}")
         self.X = X
-        return X @ self.params["W"] + self.params["b"]
+        Z = X @ self.params["W"]
+        Z += self.params["b"]                 # in place: one (N, n_out) array, not two
+        return Z
 
-    def backward(self, dZ):
+    def backward(self, dZ, need_dX=True):
         r"""Gradients of :math:`Z = XW + b`:
         :math:`dW = X^\top dZ,\ db = \sum_n dZ_n,\ dX = dZ\, W^\top`.
 
         dZ : (N, n_out) -> dX : (N, n_in); fills ``grads['W']`` (n_in, n_out)
         and ``grads['b']`` (n_out,).
+
+        ``need_dX=False`` skips :math:`dX` and returns None: the first layer of a
+        network has no layer below it to pass :math:`dX` to, and for a wide input
+        that product costs as much as computing :math:`dW`.
         """
         if self.X is None:
             raise RuntimeError(f"{self!r}.backward called before forward")
         self._check_grad(dZ, (self.X.shape[0], self.n_out), "dZ")
-        self.grads["W"][...] = self.X.T @ dZ
-        self.grads["b"][...] = dZ.sum(axis=0)
-        return dZ @ self.params["W"].T
+        # written straight into the gradient arrays (no temporary, no copy)
+        np.matmul(self.X.T, dZ, out=self.grads["W"])
+        np.sum(dZ, axis=0, out=self.grads["b"])
+        return dZ @ self.params["W"].T if need_dX else None
 
     def __repr__(self):
         return f"Dense({self.n_in}→{self.n_out})"

@@ -9,9 +9,17 @@ Every loss takes ``(y_true, y_pred)`` in that order (as scikit-learn does) and h
 Inputs are checked: lengths must agree, ``(N,)`` is never silently broadcast against
 ``(N, 1)``, labels must be in range and nothing may be NaN. ``fit`` checks once and
 then calls the unchecked ``_value_and_grad`` in its inner loop.
+
+The checks are kept cheap, because a hand-written loop calls ``loss`` and ``grad`` on
+every batch: types, shapes and ranges are checked up front, but NaN is looked for
+only in the result (a NaN in the input gives a NaN out). When the result is not
+finite, the full ``check`` runs and names the culprit.
 """
 
 from __future__ import annotations
+
+import functools
+import math
 
 import numpy as np
 
@@ -28,16 +36,22 @@ __all__ = [
 ]
 
 
-def _as_array(a, name, owner):
+@functools.cache
+def _is_numeric(dtype):
+    """``np.issubdtype(dtype, np.number)``, remembered per dtype (it is not free)."""
+    return np.issubdtype(dtype, np.number)
+
+
+def _as_array(a, name, owner, nan=True):
     a = np.asarray(a)
-    if a.dtype == bool:
+    if a.dtype.kind == "b":
         a = a.astype(np.float64)
-    if a.dtype == object or not np.issubdtype(a.dtype, np.number):
+    if not _is_numeric(a.dtype):
         raise TypeError(f"{owner}: {name} must be a numeric array, got {a.dtype}")
     if a.ndim == 0:
         raise ShapeError(f"{owner}: {name} must be an array of shape (N, ...), "
                          "got a scalar")
-    if np.issubdtype(a.dtype, np.floating) and np.isnan(a).any():
+    if nan and a.dtype.kind == "f" and np.isnan(a).any():
         raise ValueError(f"{owner}: {name} contains NaN")
     return a
 
@@ -53,19 +67,28 @@ class Loss:
 
     def loss(self, y_true, y_pred):
         """Mean loss over the batch (a Python float)."""
-        y_true, y_pred = self.check(y_true, y_pred)
-        return self._value_and_grad(y_true, y_pred, need_grad=False)[0]
+        checked = self._checked(y_true, y_pred)
+        value = self._value_and_grad(*checked, need_grad=False)[0]
+        if not math.isfinite(value):
+            self.check(y_true, y_pred)         # raises if the input holds NaN
+        return value
 
     def grad(self, y_true, y_pred):
         """Gradient of the mean loss with respect to ``y_pred`` (shape of y_pred)."""
-        y_true, y_pred = self.check(y_true, y_pred)
-        return self._value_and_grad(y_true, y_pred)[1]
+        checked = self._checked(y_true, y_pred)
+        dY = self._value_and_grad(*checked, need_value=False)[1]
+        if not np.isfinite(dY).all():
+            self.check(y_true, y_pred)         # raises if the input holds NaN
+        return dY
 
-    def check(self, y_true, y_pred):
-        """Validate and return ``(y_true, y_pred)`` as arrays; raise on bad input."""
+    def check(self, y_true, y_pred, nan=True):
+        """Validate and return ``(y_true, y_pred)`` as arrays; raise on bad input.
+
+        ``nan=False`` skips the scan for NaN.
+        """
         name = type(self).__name__
-        y_true = _as_array(y_true, "y_true", name)
-        y_pred = _as_array(y_pred, "y_pred", name)
+        y_true = _as_array(y_true, "y_true", name, nan)
+        y_pred = _as_array(y_pred, "y_pred", name, nan)
         if y_true.shape[0] != y_pred.shape[0]:
             raise ShapeError(
                 f"{name}: y_true and y_pred must have the same length N, got "
@@ -87,8 +110,17 @@ class Loss:
                          f"y_true {shape_str(y_true.shape)} and y_pred "
                          f"{shape_str(y_pred.shape)}{hint}")
 
-    def _value_and_grad(self, y_true, y_pred, need_grad=True):
-        """Unchecked ``(loss, dY)``; ``dY`` is None when ``need_grad`` is False."""
+    def _checked(self, y_true, y_pred):
+        """``check`` without the NaN scan. On any problem the full ``check`` runs, so
+        the error raised is exactly the one ``check`` gives."""
+        try:
+            return self.check(y_true, y_pred, nan=False)
+        except (TypeError, ValueError):
+            return self.check(y_true, y_pred)
+
+    def _value_and_grad(self, y_true, y_pred, need_grad=True, need_value=True):
+        """Unchecked ``(loss, dY)``; ``dY`` is None when ``need_grad`` is False and
+        ``loss`` is None when ``need_value`` is False."""
         raise NotImplementedError
 
     def __repr__(self):
@@ -102,14 +134,14 @@ class MSE(Loss):
     Gradient: :math:`\partial L / \partial \hat y = 2 (\hat y - y) / (N D)`.
     """
 
-    def check(self, y_true, y_pred):
-        y_true, y_pred = super().check(y_true, y_pred)
+    def check(self, y_true, y_pred, nan=True):
+        y_true, y_pred = super().check(y_true, y_pred, nan)
         self._same_shape(y_true, y_pred)
         return y_true, y_pred
 
-    def _value_and_grad(self, y_true, y_pred, need_grad=True):
+    def _value_and_grad(self, y_true, y_pred, need_grad=True, need_value=True):
         diff = y_pred - y_true
-        value = float((diff * diff).sum()) / diff.size
+        value = float((diff * diff).sum()) / diff.size if need_value else None
         return value, (diff * (2.0 / diff.size) if need_grad else None)
 
 
@@ -144,8 +176,8 @@ class BinaryCrossEntropy(Loss):
         self.eps = float(eps)
         self._eps = {}                      # dtype -> effective clipping margin
 
-    def check(self, y_true, y_pred):
-        y_true, y_pred = super().check(y_true, y_pred)
+    def check(self, y_true, y_pred, nan=True):
+        y_true, y_pred = super().check(y_true, y_pred, nan)
         self._same_shape(y_true, y_pred)
         if y_true.size and (y_true.min() < 0 or y_true.max() > 1):
             raise ValueError("BinaryCrossEntropy: y_true must hold targets in [0, 1], "
@@ -158,18 +190,26 @@ class BinaryCrossEntropy(Loss):
                 "with a sigmoid, or use BinaryCrossEntropy(from_logits=True)")
         return y_true, y_pred
 
-    def _value_and_grad(self, y_true, y_pred, need_grad=True):
+    def _value_and_grad(self, y_true, y_pred, need_grad=True, need_value=True):
         n = y_pred.size
+        value = dY = None
         if self.from_logits:
-            value = float((softplus(y_pred) - y_true * y_pred).sum()) / n
-            return value, ((sigmoid(y_pred) - y_true) / n if need_grad else None)
+            if need_value:
+                value = float((softplus(y_pred) - y_true * y_pred).sum()) / n
+            if need_grad:
+                dY = (sigmoid(y_pred) - y_true) / n
+            return value, dY
         eps = self._eps.get(y_pred.dtype)
         if eps is None:
             tiny = np.finfo(y_pred.dtype).eps if y_pred.dtype.kind == "f" else 0.0
             eps = self._eps[y_pred.dtype] = max(self.eps, float(tiny))
         p = np.minimum(np.maximum(y_pred, eps), 1.0 - eps)       # clip: no log(0)
-        value = -float((y_true * np.log(p) + (1.0 - y_true) * np.log1p(-p)).sum()) / n
-        return value, ((p - y_true) / (p * (1.0 - p) * n) if need_grad else None)
+        if need_value:
+            value = -float((y_true * np.log(p) + (1.0 - y_true) * np.log1p(-p)).sum())
+            value /= n
+        if need_grad:
+            dY = (p - y_true) / (p * (1.0 - p) * n)
+        return value, dY
 
     def __repr__(self):
         return "BinaryCrossEntropy(from_logits=True)" if self.from_logits else \
@@ -191,8 +231,8 @@ class SoftmaxCrossEntropy(Loss):
 
     classification = True
 
-    def check(self, y_true, y_pred):
-        y_true, y_pred = super().check(y_true, y_pred)
+    def check(self, y_true, y_pred, nan=True):
+        y_true, y_pred = super().check(y_true, y_pred, nan)
         if y_pred.ndim != 2:
             raise ShapeError("SoftmaxCrossEntropy: y_pred must be logits of shape "
                              f"(N, C), got {shape_str(y_pred.shape)}")
@@ -217,24 +257,24 @@ class SoftmaxCrossEntropy(Loss):
                 f"{shape_str(y_pred.shape)}")
         return y_true, y_pred
 
-    def _value_and_grad(self, y_true, y_pred, need_grad=True):
+    def _value_and_grad(self, y_true, y_pred, need_grad=True, need_value=True):
         n = y_pred.shape[0]
-        lse = logsumexp(y_pred, axis=1)                    # (N,)
-        if y_true.ndim == 1:                               # integer labels
-            z_true = y_pred[np.arange(n), y_true]
-            value = float((lse - z_true).sum()) / n
-            if not need_grad:
-                return value, None
+        labels = y_true.ndim == 1                          # integer labels (N,)
+        value = dZ = None
+        if need_value:
+            lse = logsumexp(y_pred, axis=1)                # (N,)
+            if labels:
+                value = float((lse - y_pred[np.arange(n), y_true]).sum()) / n
+            else:          # targets (N, C): L = -sum_j y_j log softmax(z)_j
+                value = float((y_true * (lse[:, None] - y_pred)).sum()) / n
+        if need_grad:
             dZ = softmax(y_pred, axis=1)
-            dZ[np.arange(n), y_true] -= 1.0
-            dZ /= n
-            return value, dZ
-        # targets (N, C): L = -sum_j y_j log softmax(z)_j
-        value = float((y_true * (lse[:, None] - y_pred)).sum()) / n
-        if not need_grad:
-            return value, None
-        dZ = softmax(y_pred, axis=1) * y_true.sum(axis=1, keepdims=True) - y_true
-        return value, dZ / n
+            if labels:
+                dZ[np.arange(n), y_true] -= 1.0
+                dZ /= n
+            else:
+                dZ = (dZ * y_true.sum(axis=1, keepdims=True) - y_true) / n
+        return value, dZ
 
 
 LOSSES = {

@@ -85,11 +85,19 @@ class Sequential(Layer):
             X = layer.forward(X)
         return X
 
-    def backward(self, dY):
-        """dY : (N, D_out) -> dX : (N, D_in); fills every layer's ``grads``."""
-        for layer in reversed(self.layers):
+    def backward(self, dY, need_dX=True):
+        """dY : (N, D_out) -> dX : (N, D_in); fills every layer's ``grads``.
+
+        ``need_dX=False`` returns None instead of dX, and a first Dense layer then
+        skips computing it (``fit`` does this: it has no use for dX).
+        """
+        for i in reversed(range(len(self.layers))):
+            layer = self.layers[i]
+            if i == 0 and not need_dX and isinstance(layer, Dense):
+                layer.backward(dY, need_dX=False)
+                return None
             dY = layer.backward(dY)
-        return dY
+        return dY if need_dX else None
 
     def train(self):
         """Training mode for every layer (dropout on); returns the model."""
@@ -240,6 +248,38 @@ class Sequential(Layer):
 _OUTPUTS = ("sigmoid", "softmax", "identity", "linear", None)
 
 
+def _activation_maker(activation):
+    """A function of no arguments that returns a new hidden activation layer per call.
+
+    A layer keeps what its last ``forward`` saw (``Z`` or ``A``) for ``backward``, so
+    one object cannot serve two places in a network: every hidden layer needs its own.
+    """
+    if isinstance(activation, Layer):                  # an instance: copy it per use
+        return lambda: _copy.deepcopy(activation)
+    if isinstance(activation, str):
+        get_activation(activation)                     # fail early on a bad name
+        return lambda: get_activation(activation)
+    if not callable(activation):
+        raise TypeError(f"MLP: activation must be a name, a layer class, a layer or a "
+                        f"function returning a layer, got {activation!r}")
+
+    def make():                                        # a Layer class or a factory
+        try:
+            layer = activation()
+        except TypeError as err:
+            raise TypeError(
+                f"MLP: activation={activation!r} cannot be called without arguments "
+                f"({err}). Give a name ('relu'), a layer class (cl.LeakyReLU), a layer "
+                "(cl.LeakyReLU(0.1)) or a function such as lambda: cl.LeakyReLU(0.1)"
+            ) from err
+        if not (hasattr(layer, "forward") and hasattr(layer, "backward")):
+            raise TypeError(f"MLP: activation={activation!r} returned {layer!r}, which "
+                            "is not a layer (it needs forward and backward methods)")
+        return layer
+
+    return make
+
+
 class MLP(Sequential):
     """Multi-layer perceptron: Dense layers with an activation between them.
 
@@ -249,14 +289,19 @@ class MLP(Sequential):
     ----------
     sizes : list of int
         Layer widths ``[n_in, n_hidden..., n_out]`` (at least two numbers).
-    activation : str or callable
-        Hidden activation name (see :func:`~course_lib.activations.get_activation`).
+    activation : str, Layer class, Layer or callable
+        Hidden activation: a name (``'relu'``, see
+        :func:`~course_lib.activations.get_activation`), a layer class
+        (``cl.LeakyReLU``), a layer (``cl.LeakyReLU(0.1)``, deep-copied for every
+        hidden layer) or a function of no arguments returning a new layer
+        (``lambda: cl.LeakyReLU(0.1)``). Every hidden layer gets its own object.
     output : {'sigmoid', 'softmax', 'identity', 'linear', None}
         Output activation. ``'identity'``, ``'linear'`` and None add no layer: the
         model outputs logits, which is what ``SoftmaxCrossEntropy`` (and
         ``BinaryCrossEntropy(from_logits=True)``) expect.
     init : str
-        Weight initialisation of every Dense layer (``'xavier'``, ``'he'``, ...).
+        Weight initialisation of the Dense layers (``'xavier'``, ``'he'``,
+        ``'normal'``, ... see :func:`~course_lib.layers.init_weights`).
     seed : int or None
         Master seed; each Dense and Dropout layer gets its own seed derived
         deterministically from it (``np.random.SeedSequence(seed).spawn``).
@@ -264,10 +309,18 @@ class MLP(Sequential):
         float64 (default) or float32, for all parameters.
     dropout : float in [0, 1)
         If > 0, a ``Dropout(dropout)`` after every hidden activation.
+    output_init : str or None
+        Initialisation of the last Dense layer; None (default) uses ``init``. For
+        example ``init='he', output_init='xavier'`` for ReLU hidden layers and a
+        sigmoid output.
+    init_scale : float
+        Standard deviation of ``init='normal'`` (default 0.01), for every Dense
+        layer that uses it.
     """
 
     def __init__(self, sizes, activation="tanh", output="sigmoid", init="xavier",
-                 seed=0, dtype=np.float64, dropout=0.0):
+                 seed=0, dtype=np.float64, dropout=0.0, output_init=None,
+                 init_scale=0.01):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError("MLP: sizes must list at least two positive widths, "
@@ -275,14 +328,20 @@ class MLP(Sequential):
         if output not in _OUTPUTS:
             raise ValueError(f"MLP: unknown output {output!r}; choose one of "
                              "'sigmoid', 'softmax', 'identity'/'linear'/None")
-        get_activation(activation)                      # fail early on a bad name
+        new_activation = _activation_maker(activation)
         n_dense = len(sizes) - 1
         seeds = np.random.SeedSequence(seed).spawn(2 * n_dense)
         layers = []
         for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-            layers.append(Dense(n_in, n_out, init=init, seed=seeds[i], dtype=dtype))
-            if i < n_dense - 1:
-                layers.append(get_activation(activation))
+            last = i == n_dense - 1
+            layer_init = output_init if last and output_init is not None else init
+            layers.append(Dense(n_in, n_out, init=layer_init, seed=seeds[i],
+                                dtype=dtype, scale=init_scale))
+            if not last:
+                act = new_activation()
+                if any(act is other for other in layers):   # a factory gave it twice
+                    act = _copy.deepcopy(act)
+                layers.append(act)
                 if dropout > 0:
                     layers.append(Dropout(dropout, seed=seeds[n_dense + i]))
         if output in ("sigmoid", "softmax"):
@@ -290,4 +349,4 @@ class MLP(Sequential):
         super().__init__(layers)
         self.sizes, self.activation, self.output = sizes, activation, output
         self.init, self.seed = init, seed
-
+        self.output_init, self.init_scale = output_init, init_scale

@@ -246,7 +246,9 @@ def fit(model, X, y, loss=None, optimizer="adam", epochs=100, batch_size=None,
     progress : bool
         Show a ``tqdm`` progress bar with the loss.
     callback : callable or None
-        ``callback(epoch, model, history)`` after each epoch; returning True stops.
+        ``callback(epoch, model, history)`` after each epoch. Training stops when it
+        returns a true value (``True``, ``np.True_`` from a comparison, ...);
+        ``None`` (no return statement) and ``False`` carry on.
     shuffle : bool
         Shuffle the samples every epoch (mini-batch mode only).
 
@@ -319,7 +321,7 @@ def fit(model, X, y, loss=None, optimizer="adam", epochs=100, batch_size=None,
                     waited += 1
                 stop = early_stopping is not None and waited >= early_stopping
                 if callback is not None:
-                    stop = callback(epoch, model, history) is True or stop
+                    stop = _callback_says_stop(callback(epoch, model, history)) or stop
                     model.train()
                 if bar is not None:
                     _update_bar(bar, epoch, epochs, history, stop)
@@ -361,6 +363,8 @@ class _Step:
         self.weights = [(self.params[k], self.grads[k])
                         for k in self.params if k.endswith("W")]
         self.checked = isinstance(loss, Loss)      # inputs validated once, in fit
+        # fit has no use for the gradient with respect to X: let the model skip it
+        self.backward_options = {"need_dX": False} if _is_sequential(model) else {}
 
     def __call__(self, X, y, epoch):
         """X : (B, D_in), y : targets (B, ...) -> (loss value, model output)."""
@@ -371,7 +375,7 @@ class _Step:
             value, dY = self.loss.loss(y, out), self.loss.grad(y, out)
         if not math.isfinite(value):
             _diverged(epoch, value, self.optimizer)
-        self.model.backward(dY)
+        self.model.backward(dY, **self.backward_options)
         if self.l2:                                 # d/dW of (l2/2) sum W^2 = l2 W
             for W, dW in self.weights:
                 dW += self.l2 * W
@@ -380,6 +384,24 @@ class _Step:
             _clip(self.grads, self.clip_norm)
         self.optimizer.step(self.params, self.grads)
         return value, out
+
+
+def _callback_says_stop(result):
+    """True when a callback's return value is true (None and False carry on)."""
+    try:
+        return bool(result)
+    except ValueError as err:             # e.g. an array of several booleans
+        raise TypeError(
+            f"fit: the callback returned {type(result).__name__} {result!r}, which is "
+            "neither true nor false; return True (or any true value) to stop "
+            "training, None or False to carry on") from err
+
+
+def _is_sequential(model):
+    # imported here because models imports this module
+    from .models import Sequential
+
+    return isinstance(model, Sequential)
 
 
 def _update_bar(bar, epoch, epochs, history, stop):

@@ -482,7 +482,6 @@ def _grade_one(args: argparse.Namespace) -> int:
     box = sandbox.Sandbox(target, limits, sandbox.probe(), slot=args.slot,
                           token=args.token)
     chapters = [c for c in args.chapters.split(",") if c]
-    os.environ["COURSE_STUDENT_TIMEOUT"] = str(args.timeout_per_test)
     # a private copy of the graded tests: whatever happens to it (a degraded
     # sandbox cannot stop a student from writing there) affects no one else
     from .manifest import default_tests_dir
@@ -499,10 +498,9 @@ def _grade_one(args: argparse.Namespace) -> int:
                        tests_dir=tests_copy, json_path=Path(args.results_json),
                        worker_cmd_prefix=box.prefix(),
                        timeout=args.run_timeout, call_timeout=args.timeout_per_test,
-                       env={"COURSE_STUDENT_TIMEOUT": str(args.timeout_per_test),
-                            # the plugin reads reasons from the exceptions; pytest's
-                            # own tracebacks only cost time (2x on broken code)
-                            "PYTEST_ADDOPTS": "--tb=no"})
+                       # the plugin reads reasons from the exceptions; pytest's
+                       # own tracebacks only cost time (2x on broken code)
+                       env={"PYTEST_ADDOPTS": "--tb=no"})
         Path(args.feedback).write_text(report.text(ascii_only=True) + "\n")
         scores, max_scores, problems = _report_scores(report)
         Path(args.result).write_text(json.dumps(

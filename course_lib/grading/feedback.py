@@ -17,6 +17,9 @@ import numpy as np
 PRECISION = 4
 #: Entries shown at each end of an abridged array.
 EDGE_ITEMS = 3
+#: Longest message worth building: beyond it the arrays are left out (the
+#: scorecard shortens reasons to about 600 characters).
+MAX_MESSAGE = 560
 
 
 class Feedback(AssertionError):
@@ -208,27 +211,36 @@ def check_close(
     ctx = f" {context}" if context else ""
     wrong = int((~ok).sum())
     if expected.size == 1:
-        lines = [f"{name} is wrong{ctx}."]
+        head = f"{name} is wrong{ctx}."
     else:
-        lines = [f"{name} is wrong{ctx}: {wrong} of {ok.size} entries differ."]
+        head = f"{name} is wrong{ctx}: {wrong} of {ok.size} entries differ."
     guess = value_diagnosis(arr, expected, factors, rtol=max(rtol, 1e-6), atol=atol)
-    if guess:
-        lines.append("Likely mistake: " + guess)
-    lines.append(f"Expected {show(expected)}; received {show(arr)}.")
-    if expected.size > 2 * EDGE_ITEMS and wrong < ok.size:
-        idx = np.unravel_index(np.argmax(~ok), ok.shape)
-        lines.append(
-            f"First difference at index {tuple(int(i) for i in idx)}: expected "
-            f"{show(float(expected[idx]))}, received {show(float(arr[idx]))}."
-        )
+    likely = f"Likely mistake: {guess}" if guess else ""
+    values = f"Expected {show(expected)}; received {show(arr)}."
     near = _largest_relative_error(arr, expected, atol)
     if near is not None and near < 1e-2:
-        lines.append(
+        detail = (
             f"Close, but not close enough: the largest relative error is "
             f"{near:.2g} (allowed: {rtol:.2g})."
         )
-    if hint:
-        lines.append(hint)
+    elif expected.size > 1 and wrong < ok.size:
+        idx = np.unravel_index(np.argmax(~ok), ok.shape)
+        detail = (
+            f"First difference at index {tuple(int(i) for i in idx)}: expected "
+            f"{show(float(expected[idx]))}, received {show(float(arr[idx]))}."
+        )
+    else:
+        detail = ""
+    lines = [head, likely, values, detail, hint or ""]
+    if len(" ".join(lines)) > MAX_MESSAGE:  # keep the diagnosis, drop the arrays
+        if not detail and expected.size > 1:
+            idx = np.unravel_index(np.argmax(~ok), ok.shape)
+            detail = (
+                f"For example at index {tuple(int(i) for i in idx)}: expected "
+                f"{show(float(expected[idx]))}, received {show(float(arr[idx]))}."
+            )
+        lines = [head, likely, detail, hint or ""]
+    lines = [line for line in lines if line]
     fail(" ".join(lines))
     return arr  # pragma: no cover
 
@@ -381,13 +393,16 @@ def check_unchanged(name, before, after, hint="", rtol=0.0, atol=0.0):
         )
     )
     if not same:
-        fail(
-            f"Your function changed its input {name} in place. Work on new arrays "
-            f"(x = x - ... rather than x -= ...) or copy first. {hint} "
-            f"(Before the call: {show(before)}; after: {show(after_arr)}.)".replace(
-                "  ", " "
-            )
+        advice = hint or (
+            "Work on new arrays (x = x - ... rather than x -= ...) or copy first."
         )
+        message = (
+            f"Your function changed its input {name} in place. {advice} "
+            f"(Before the call: {show(before)}; after: {show(after_arr)}.)"
+        )
+        if len(message) > MAX_MESSAGE:
+            message = f"Your function changed its input {name} in place. {advice}"
+        fail(message)
 
 
 def unpack(name, got, n, names):

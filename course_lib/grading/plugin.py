@@ -17,6 +17,14 @@ not run), ``--grading-key-fd N``: read a secret key from file descriptor ``N`` (
 closed, before any student code starts) and sign every line with HMAC-SHA256 in a
 ``"sig"`` field, so that lines a student's process appends to the file are detected
 (:func:`sign` / :func:`verify`).
+
+With ``--grading-key-fd`` (the runner's dedicated pytest process) the plugin also
+hardens this process: it is made non-dumpable (a worker of the same user cannot read
+the key through ``/proc/PPID/mem``), and it becomes a child subreaper so that
+processes a student detaches from its worker (``os.setsid``) are killed when the
+worker stops, after each test and at the end of the session
+(:func:`~course_lib.grading.remote.reap_strays`). Reasons are stripped of terminal
+control sequences and invisible characters before they are recorded.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from pathlib import Path
 
 import pytest
 
+from course_lib.grading import remote
 from course_lib.grading.remote import (
     ImportFailed,
     MissingFunction,
@@ -44,6 +53,11 @@ from course_lib.grading.remote import (
 
 _CHAPTER_FILE = re.compile(r"test_(ch\d\d)_")
 _MAX_REASON = 600
+# terminal control sequences and invisible characters that a student's exception
+# message could carry into a scorecard (newlines and tabs are kept)
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 
 
 # --------------------------------------------------------------------------- metadata
@@ -114,7 +128,7 @@ def _selected(meta: dict, selectors: list[str]) -> bool:
 
 # --------------------------------------------------------------------------- reasons
 def _shorten(text: str, limit: int = _MAX_REASON) -> str:
-    text = text.strip()
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
     return text if len(text) <= limit else text[: limit - 4].rstrip() + " ..."
 
 
@@ -137,15 +151,15 @@ def classify(exc: BaseException | None) -> tuple[str, str]:
     if exc is None:
         return "failed", "failed"
     if isinstance(exc, NotAttempted):
-        return "not_attempted", exc.reason
+        return "not_attempted", _shorten(exc.reason)
     if isinstance(exc, StudentTimeout):
-        return "timeout", exc.reason
+        return "timeout", _shorten(exc.reason)
     if isinstance(exc, StudentCrash):
-        return "crash", exc.reason
+        return "crash", _shorten(exc.reason)
     if isinstance(exc, ImportFailed):
-        return "import", exc.reason
+        return "import", _shorten(exc.reason)
     if isinstance(exc, MissingFunction):
-        return "missing", exc.reason
+        return "missing", _shorten(exc.reason)
     if isinstance(exc, StudentError):
         return "student_error", _shorten(exc.reason)
     if isinstance(exc, StudentProblem):
@@ -285,7 +299,12 @@ class GradingRecorder:
                        "reason": reason, "score": pts if outcome_ == "passed" else 0,
                        "duration": round(rep.duration, 4)})
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        remote.reap_strays()
+
     def pytest_sessionfinish(self, session, exitstatus):
+        remote.reap_strays()
         self.emit({"type": "finished", "exitstatus": int(exitstatus),
                    "duration": round(time.monotonic() - self.t0, 3)})
 
@@ -308,6 +327,10 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): points this graded test is worth")
     config.addinivalue_line("markers", "hidden: graded test not shown to students")
-    key = _read_key(config.getoption("grading_key_fd"))
+    key_fd = config.getoption("grading_key_fd")
+    if key_fd is not None:  # the runner's own pytest process: harden it
+        remote.set_dumpable(False)
+        remote.become_subreaper()
+    key = _read_key(key_fd)
     recorder = GradingRecorder(config, config.getoption("grading_json"), key)
     config.pluginmanager.register(recorder, "course-grading-recorder")

@@ -690,8 +690,7 @@ def main(submission, results):
         grade(work, chapters=CHAPTERS, include_hidden=True, json_path=results,
               worker_cmd_prefix=prefix,
               call_timeout=TIMEOUT_PER_TEST,
-              env={{"COURSE_STUDENT_TIMEOUT": str(TIMEOUT_PER_TEST),
-                   "PYTEST_ADDOPTS": "--tb=no"}})
+              env={{"PYTEST_ADDOPTS": "--tb=no"}})
         box.reap()
     return 0
 

@@ -59,6 +59,7 @@ __all__ = [
     "StudentModule",
     "StudentProblem",
     "StudentTimeout",
+    "TimeBudgetExceeded",
     "Warned",
     "WorkerStartError",
 ]
@@ -165,6 +166,27 @@ class StudentTimeout(StudentProblem):
             f"{function}()" if function else "your code")
         super().__init__(f"timed out after {seconds:g} s while running {what}: "
                          "look for an infinite loop or far too many iterations")
+
+
+class TimeBudgetExceeded(StudentTimeout):
+    """The module's calls together used up its time budget (see ``budget`` of
+    :class:`StudentModule`); the call was not made, or was stopped when the
+    budget ran out. A :class:`StudentTimeout`, so it is handled like one."""
+
+    def __init__(self, budget: float, module: str, function: str = "",
+                 during: bool = False):
+        StudentProblem.__init__(
+            self,
+            (f"timed out while running {function or 'your code'}(): " if during
+             else "not run: ")
+            + f"the calls to {module}.py used up the {budget:g} s of time allowed "
+            "for the whole file; some of your functions are far too slow (look for "
+            "loops over every entry that numpy could do at once, or far too many "
+            "iterations)")
+        self.seconds = budget
+        self.budget = budget
+        self.function = function
+        self.importing = False
 
 
 class StudentCrash(StudentProblem):
@@ -311,6 +333,12 @@ def encode(obj, bufs: list, on_other: Callable[[Any], dict], depth: int = 0,
         return obj
     if t is np.ndarray:
         return _encode_array(obj, bufs, "a")
+    if isinstance(obj, np.ndarray):
+        # a subclass (np.matrix, a masked array, a student's class overriding
+        # __eq__...) travels as its plain data: what the grader compares is the
+        # numbers, never the subclass's methods. The base-class view runs no
+        # method of the subclass.
+        return _encode_array(np.ndarray.view(obj, np.ndarray), bufs, "a")
     if isinstance(obj, np.generic):
         return _encode_array(np.asarray(obj), bufs, "s")
     if t is Fn:
@@ -484,6 +512,109 @@ class _Reader:
         return header, bufs
 
 
+# --------------------------------------------------------------------------- processes
+#: every _Worker of this process (their live worker pids are never "strays")
+_LIVE_WORKERS: weakref.WeakSet = weakref.WeakSet()
+_PR_GET_DUMPABLE, _PR_SET_DUMPABLE = 3, 4
+_PR_SET_CHILD_SUBREAPER = 36
+_reaping = False
+
+
+def _prctl(option: int, arg: int = 0) -> int | None:
+    """``prctl(2)`` on Linux; ``None`` where it is not available or fails."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        res = libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0),
+                         ctypes.c_ulong(0), ctypes.c_ulong(0))
+    except (OSError, AttributeError):
+        return None
+    return None if res < 0 else int(res)
+
+
+def set_dumpable(flag: bool) -> bool | None:
+    """Make this process (un)dumpable; return the previous state (None: unknown).
+
+    A process that is not dumpable cannot be read through ``/proc/PID/mem``,
+    ``/proc/PID/environ`` or ``/proc/PID/fd`` (nor ptraced) by other processes of
+    the same user, student workers included; only a privileged process (root,
+    ``CAP_SYS_PTRACE``) still can. The grader turns it off while it holds the
+    key that signs result lines.
+    """
+    before = _prctl(_PR_GET_DUMPABLE)
+    if before is None or _prctl(_PR_SET_DUMPABLE, 1 if flag else 0) is None:
+        return None
+    return bool(before)
+
+
+def become_subreaper() -> bool:
+    """Adopt the orphans of this process's workers and kill them when reaping.
+
+    A student process can leave its worker's process group (``os.setsid``) and
+    be orphaned, so that killing the group misses it. As a child subreaper
+    (Linux), this process inherits such orphans, and :func:`reap_strays` (run
+    whenever a worker is stopped) kills every child that is not a live worker.
+    Only for a process dedicated to grading (the pytest run of ``course
+    grade``), where workers are the only children. Returns True when enabled.
+    """
+    global _reaping
+    _reaping = _prctl(_PR_SET_CHILD_SUBREAPER, 1) is not None
+    return _reaping
+
+
+def _children() -> list[int]:
+    me = os.getpid()
+    out = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return out
+    for name in entries:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == me:
+            out.append(int(name))
+    return out
+
+
+def reap_strays(rounds: int = 50) -> int:
+    """Kill (and wait for) children of this process that are not live workers.
+
+    Does nothing unless :func:`become_subreaper` was called. Killing a stray may
+    orphan its own children, which then become ours: repeat until none is left
+    (at most ``rounds`` times). Returns how many were killed.
+    """
+    if not _reaping:
+        return 0
+    killed = 0
+    for _ in range(rounds):
+        keep = {w.proc.pid for w in list(_LIVE_WORKERS) if w.proc is not None}
+        strays = [pid for pid in _children() if pid not in keep]
+        if not strays:
+            break
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+        for pid in strays:
+            try:
+                os.waitpid(pid, 0)
+            except (ChildProcessError, OSError):
+                pass
+    return killed
+
+
 # --------------------------------------------------------------------------- worker
 def _package_root() -> str:
     return str(Path(__file__).resolve().parents[2])
@@ -530,6 +661,9 @@ class _Worker:
         self.pending_release: list[int] = []
         self.lock = threading.RLock()
         self.names: list[str] = []
+        self.budget: float | None = None
+        self.spent = 0.0
+        _LIVE_WORKERS.add(self)
 
     # -- lifecycle -----------------------------------------------------------------
     def _spawn(self, timeout: float) -> None:
@@ -614,6 +748,7 @@ class _Worker:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+        reap_strays()
 
     def close(self) -> None:
         with self.lock:
@@ -664,44 +799,90 @@ class _Worker:
                             reply.get("traceback", ""), function,
                             reply.get("mro", ()))
 
+    def left(self, function: str = "") -> float | None:
+        """Seconds left in the budget (None: no budget); raises when none is left."""
+        if self.budget is None:
+            return None
+        left = self.budget - self.spent
+        if left <= 0:
+            raise TimeBudgetExceeded(self.budget, self.module_name, function)
+        return left
+
     def request(self, header: dict, args_bufs: list, timeout: float, function: str,
                 owner: StudentModule):
         """Send one request, wait for its reply, raise or return the decoded reply."""
         with self.lock:
+            t0 = time.monotonic()
+            try:
+                return self._request(header, args_bufs, timeout, function, owner)
+            finally:
+                self.spent += time.monotonic() - t0
+
+    def ensure_charged(self, timeout: float, function: str = "") -> None:
+        """:meth:`ensure` (start and import if needed), within the time budget."""
+        with self.lock:
+            if self.proc is not None and self.import_problem is None:
+                return
+            t0 = time.monotonic()
+            try:
+                self._ensure_capped(timeout, function)
+            finally:
+                self.spent += time.monotonic() - t0
+
+    def _ensure_capped(self, timeout: float, function: str) -> tuple[float, bool]:
+        left = self.left(function)
+        capped = left is not None and left < timeout
+        if capped:
+            timeout = left
+        try:
             self.ensure(timeout)
-            if self.pending_release:
-                header["release"], self.pending_release = self.pending_release, []
-            deadline = time.monotonic() + timeout
-            try:
-                reply = self._roundtrip(header, deadline, args_bufs)
-            except TimeoutError:
-                self.kill()
-                raise StudentTimeout(timeout, function) from None
-            except (EOFError, BrokenPipeError, ProtocolError, ConnectionError) as exc:
-                raise self._crash(exc, function) from None
-            bufs = self._last_bufs
-            self._last_bufs = None
-            if not reply.get("ok"):
-                raise self._problem(reply, function)
-            gen = self.generation
+        except TimeBudgetExceeded:
+            raise
+        except StudentTimeout:
+            if capped:
+                raise TimeBudgetExceeded(self.budget, self.module_name, function,
+                                         during=True) from None
+            raise
+        return timeout, capped
 
-            def on_handle(node):
-                if "r" not in node:
-                    raise ProtocolError("worker sent a parent-side handle")
-                return RemoteObject(owner, int(node["r"]), gen, str(node.get("ty", "")),
-                                    bool(node.get("c")))
+    def _request(self, header, args_bufs, timeout, function, owner):
+        timeout, capped = self._ensure_capped(timeout, function)
+        if self.pending_release:
+            header["release"], self.pending_release = self.pending_release, []
+        deadline = time.monotonic() + timeout
+        try:
+            reply = self._roundtrip(header, deadline, args_bufs)
+        except TimeoutError:
+            self.kill()
+            if capped:
+                raise TimeBudgetExceeded(self.budget, self.module_name, function,
+                                         during=True) from None
+            raise StudentTimeout(timeout, function) from None
+        except (EOFError, BrokenPipeError, ProtocolError, ConnectionError) as exc:
+            raise self._crash(exc, function) from None
+        bufs = self._last_bufs
+        self._last_bufs = None
+        if not reply.get("ok"):
+            raise self._problem(reply, function)
+        gen = self.generation
 
-            def on_fn(name):
-                return Fn(name)
+        def on_handle(node):
+            if "r" not in node:
+                raise ProtocolError("worker sent a parent-side handle")
+            return RemoteObject(owner, int(node["r"]), gen, str(node.get("ty", "")),
+                                bool(node.get("c")))
 
-            try:
-                return {k: decode(v, bufs, on_handle, on_fn) if k in
-                        ("value", "args", "kwargs") else v for k, v in reply.items()}
-            except (ProtocolError, ValueError, TypeError, KeyError, IndexError,
-                    RecursionError) as exc:
-                self.kill()
-                raise StudentCrash(f"sent a malformed result: {exc}", None,
-                                   function) from None
+        def on_fn(name):
+            return Fn(name)
+
+        try:
+            return {k: decode(v, bufs, on_handle, on_fn) if k in
+                    ("value", "args", "kwargs") else v for k, v in reply.items()}
+        except (ProtocolError, ValueError, TypeError, KeyError, IndexError,
+                RecursionError) as exc:
+            self.kill()
+            raise StudentCrash(f"sent a malformed result: {exc}", None,
+                               function) from None
 
 
 def _encode_args(args, kwargs, worker: _Worker):
@@ -753,6 +934,12 @@ class StudentModule:
         Seconds allowed for the worker's own start (Python and numpy import).
     max_message_bytes : int
         Largest reply accepted from the worker.
+    budget : float, optional
+        Seconds that all calls to this module (imports and restarts included) may
+        take together, so that one slow file cannot use up the time of a whole
+        grading run. A call is stopped when the budget runs out, and later calls
+        are not made: both raise :class:`TimeBudgetExceeded` (a
+        :class:`StudentTimeout`). Default: no budget.
 
     Notes
     -----
@@ -766,9 +953,11 @@ class StudentModule:
                  worker_cmd_prefix: Sequence[str] | None = None, *,
                  preexec_fn: Callable[[], None] | None = None, env: dict | None = None,
                  rlimits: dict | None = None, startup_timeout: float = 60.0,
-                 max_message_bytes: int = MAX_MESSAGE_BYTES, python: str | None = None):
+                 max_message_bytes: int = MAX_MESSAGE_BYTES, python: str | None = None,
+                 budget: float | None = None):
         self._worker = _Worker(target_dir, module_name, worker_cmd_prefix, preexec_fn,
                                env, rlimits, startup_timeout, max_message_bytes, python)
+        self._worker.budget = None if budget is None else float(budget)
         self._timeout = float(timeout)
         weakref.finalize(self, self._worker.close)
 
@@ -798,14 +987,24 @@ class StudentModule:
         """Call ``name(*args, **kwargs)`` in the worker and return the full record."""
         return self._call(None, name, args, kwargs, True, name)
 
+    @property
+    def budget(self) -> float | None:
+        """Seconds all calls to this module may take together (None: no limit)."""
+        return self._worker.budget
+
+    @property
+    def time_spent(self) -> float:
+        """Seconds spent so far in calls to this module (imports included)."""
+        return self._worker.spent
+
     def has(self, name: str) -> bool:
         """True when the student's module defines ``name`` (imports the file)."""
-        self._worker.ensure(self._timeout)
+        self._worker.ensure_charged(self._timeout)
         return name in self._worker.names
 
     def names(self) -> list[str]:
         """Public names defined by the student's module."""
-        self._worker.ensure(self._timeout)
+        self._worker.ensure_charged(self._timeout)
         return list(self._worker.names)
 
     def restart(self) -> None:
@@ -832,7 +1031,7 @@ class StudentModule:
 
     def _call(self, handle, name, args, kwargs, full, label, take=None) -> Any:
         w = self._worker
-        w.ensure(self._timeout)
+        w.ensure_charged(self._timeout, label)
         a, k, bufs = _encode_args(args, kwargs, w)
         header = {"op": "call", "handle": handle, "name": name, "args": a,
                   "kwargs": k, "want_args": bool(full), "take": take}

@@ -151,11 +151,13 @@ def _run(cmd: list[str], cwd: Path, env: dict, timeout: float,
         return proc.returncode, out.decode("utf-8", "replace"), True
 
 
-def _read_lines(path: Path, key: bytes | None = None) -> tuple[list[dict], int]:
+def _read_lines(path: Path, key: bytes | None = None,
+                verify=None) -> tuple[list[dict], int]:
     """The plugin's records; with a key, only correctly signed ones (and how many
-    lines were rejected)."""
-    from course_lib.grading.plugin import verify
-
+    lines were rejected). ``verify`` is the plugin's, imported before any student
+    code ran (a module imported afterwards could have been rewritten on disk)."""
+    if verify is None:
+        from course_lib.grading.plugin import verify
     if not path.exists():
         return [], 0
     records, rejected = [], 0
@@ -183,14 +185,24 @@ def _key_pipe() -> tuple[bytes, int]:
     return key, r
 
 
+def _signal_name(num: int) -> str:
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
+
+
 def _tail(text: str, n: int = 25) -> str:
     return "\n".join(text.strip().splitlines()[-n:])
 
 
-def _environment(env: dict | None, worker_cmd_prefix, rlimits, call_timeout) -> dict:
+def _environment(env: dict | None, worker_cmd_prefix, rlimits, call_timeout,
+                 chapter_budget=None) -> dict:
     full = dict(os.environ)
     full.update(env or {})
     full["PYTHONDONTWRITEBYTECODE"] = "1"
+    if chapter_budget is not None:
+        full["COURSE_CHAPTER_BUDGET"] = str(float(chapter_budget))
     if worker_cmd_prefix is not None:
         full["COURSE_WORKER_PREFIX"] = json.dumps(list(worker_cmd_prefix))
     if rlimits is not None:
@@ -226,7 +238,8 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
           tests_dir: str | Path | None = None, timeout: float = DEFAULT_TOTAL_TIMEOUT,
           json_path: str | Path | None = None,
           worker_cmd_prefix: Sequence[str] | None = None, env: dict | None = None, *,
-          call_timeout: float | None = None, rlimits: dict | None = None) -> Report:
+          call_timeout: float | None = None, rlimits: dict | None = None,
+          chapter_budget: float | None = None) -> Report:
     """Grade the files in ``target`` and return the scorecard.
 
     Parameters
@@ -253,6 +266,10 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
         Seconds per call to student code (default 10, or ``COURSE_TIMEOUT``).
     rlimits : dict, optional
         Resource limits for the workers, e.g. ``{"RLIMIT_AS": 2_000_000_000}``.
+    chapter_budget : float, optional
+        Seconds that all calls to one chapter's file may take together (default
+        120, or ``COURSE_CHAPTER_BUDGET``), so that one very slow chapter cannot
+        use up the whole run's ``timeout`` and cost the others their points.
 
     Returns
     -------
@@ -273,15 +290,27 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
         raise GradingError(f"the folder to grade does not exist: {target}")
     hidden_dir = tests_dir / "hidden"
     mode = "run" if include_hidden else "count"
-    full_env = _environment(env, worker_cmd_prefix, rlimits, call_timeout)
+    full_env = _environment(env, worker_cmd_prefix, rlimits, call_timeout,
+                            chapter_budget)
+    from course_lib.grading.plugin import verify
+    from course_lib.grading.remote import set_dumpable
 
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        jsonl = Path(tmp) / "results.jsonl"
-        key, key_fd = _key_pipe()
-        cmd = _pytest_cmd(tests_dir, jsonl, selectors, mode, target, key_fd=key_fd)
-        code, output, timed_out = _run(cmd, tests_dir.parents[1], full_env, timeout,
-                                       (key_fd,))
-        records, forged = _read_lines(jsonl, key)
+    # while this process holds the key, other processes of the same user (the
+    # student's code) may not read its memory (see remote.set_dumpable)
+    was_dumpable = set_dumpable(False)
+    try:
+        with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+            jsonl = Path(tmp) / "results.jsonl"
+            key, key_fd = _key_pipe()
+            cmd = _pytest_cmd(tests_dir, jsonl, selectors, mode, target,
+                              key_fd=key_fd)
+            code, output, timed_out = _run(cmd, tests_dir.parents[1], full_env,
+                                           timeout, (key_fd,))
+            records, forged = _read_lines(jsonl, key, verify)
+            del key
+    finally:
+        if was_dumpable:
+            set_dumpable(True)
 
     collected = next((r for r in records if r.get("type") == "collected"), None)
     if collected is None:
@@ -307,25 +336,39 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
         if r.get("type") == "collect_error":
             errors.append(f"{r['nodeid']} could not be loaded (a problem in the "
                           "course's tests, not in your code); its points are missing")
+    killed = (f"the grading process was killed by {_signal_name(-code)}"
+              if code is not None and code < 0 and not timed_out else "")
     tests = []
+    in_progress = True  # the first test without a result was running at the end
     for meta in metas:
         r = results.get(meta["nodeid"])
         if r is not None:
             fields = {k: r[k] for k in TestResult.__dataclass_fields__ if k in r}
             tests.append(TestResult(**fields))
+            continue
+        if timed_out:
+            why = f"not run: grading stopped at its {timeout:g} s time limit"
+            if in_progress:
+                why += " while this test was running"
+        elif killed and in_progress:
+            why = (f"not run: {killed} while this test was running; does your "
+                   "code kill, stop or signal other processes?")
+        elif killed:
+            why = f"not run: {killed} before this test"
         else:
-            why = (f"not run: grading stopped at its {timeout:g} s time limit"
-                   if timed_out else "not run (the test run ended early)")
-            tests.append(TestResult(**{k: meta[k] for k in (
-                "nodeid", "chapter", "exercise", "what", "points", "hidden")},
-                outcome="not_run", kind="not_run", reason=why))
+            why = "not run (the test run ended early)"
+        in_progress = False
+        tests.append(TestResult(**{k: meta[k] for k in (
+            "nodeid", "chapter", "exercise", "what", "points", "hidden")},
+            outcome="not_run", kind="not_run", reason=why))
     if forged:
         errors.append(f"{forged} line(s) in the results file were not written by the "
                       "grader and were ignored (was the file tampered with?)")
     if timed_out:
         errors.append(f"grading stopped at its {timeout:g} s time limit")
     elif finished is None:
-        errors.append(f"the test run ended early (pytest exit code {code})")
+        errors.append(f"the test run ended early ({killed})" if killed else
+                      f"the test run ended early (pytest exit code {code})")
     elif finished.get("exitstatus") not in (0, 1, 5):
         errors.append(f"the test run reported a problem (pytest exit code "
                       f"{finished.get('exitstatus')}):\n{_tail(output, 8)}")

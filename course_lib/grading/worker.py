@@ -30,7 +30,14 @@ import time
 import traceback
 import warnings
 
+# bound now: a student's module may monkeypatch os, time or threading later, and
+# the parent watcher below must still be able to end this process
+_exit = os._exit
+_getppid = os.getppid
+_sleep = time.sleep
+
 _STDOUT_CAP = 20_000
+_ARRAY_HOOKS = ("__array__", "__array_interface__", "__array_struct__")
 _MAX_WARNINGS = 50
 
 
@@ -103,6 +110,26 @@ class _Worker:
                 f"than the grader accepts (return numpy arrays rather than long "
                 "lists, and only what the exercise asks for)"), [])
         self.remote.write_all(self.fout, data)
+
+    @staticmethod
+    def _duck_array(obj):
+        """``obj`` as a plain numeric ndarray when it says it is array-like (it has
+        ``__array__`` or an array interface), else None. The conversion runs once,
+        here: the parent gets a snapshot of numbers, never an object that could
+        answer differently each time it is asked."""
+        import numpy as np
+
+        if not any(hasattr(type(obj), name) for name in _ARRAY_HOOKS):
+            return None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                arr = np.asarray(obj)
+        except BaseException:
+            return None
+        if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biufc":
+            return None
+        return np.ndarray.view(arr, np.ndarray)
 
     def on_other(self, obj) -> dict:
         oid = next(self.ids)
@@ -242,7 +269,10 @@ class _Worker:
         elif name is None:
             fn = target
         elif msg.get("handle") is None:
-            fn = getattr(target, name, None)
+            try:  # a module-level __getattr__ of the student's runs here
+                fn = getattr(target, name, None)
+            except BaseException as exc:
+                return self._exception_reply(exc), []
             if fn is None:
                 return {"ok": False, "kind": "missing", "name": name}, []
         else:
@@ -285,9 +315,16 @@ class _Worker:
 
     def _encode_reply(self, head: dict, parts: dict):
         bufs: list = []
+
+        def on_other(obj):
+            arr = self._duck_array(obj)
+            if arr is not None:
+                return self.remote.encode(arr, bufs, self.on_other)
+            return self.on_other(obj)
+
         try:
             for key, val in parts.items():
-                head[key] = self.remote.encode(val, bufs, self.on_other)
+                head[key] = self.remote.encode(val, bufs, on_other)
         except self.remote.ProtocolError as exc:
             return self._error_reply("UnsupportedResult", str(exc)), []
         except BaseException as exc:
@@ -303,7 +340,7 @@ class _Worker:
             try:
                 msg, bufs = self.reader.read()
             except EOFError:
-                os._exit(0)
+                _exit(0)
             for oid in msg.pop("release", ()) or ():
                 self.handles.pop(oid, None)
             op = msg.get("op")
@@ -355,9 +392,9 @@ def _drain(fd: int, capture: _Capture) -> None:
 
 def _watch_parent(parent: int) -> None:
     while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:
-            os._exit(0)
+        _sleep(0.5)
+        if _getppid() != parent:
+            _exit(0)
 
 
 def main(root: str | None = None) -> None:

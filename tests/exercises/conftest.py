@@ -21,6 +21,11 @@ COURSE_TARGET
     Default for ``--target``.
 COURSE_TIMEOUT
     Default for ``--student-timeout``.
+COURSE_CHAPTER_BUDGET
+    Seconds that all calls to one chapter's file may take together (default 120;
+    ``0`` for no limit). When a chapter's calls have used it up, its remaining
+    tests fail at once with a reason saying so, and the other chapters keep their
+    share of the run's time limit (seven chapters x 120 s < the 900 s default).
 COURSE_WORKER_PREFIX
     JSON list prepended to the worker command (a sandbox such as bubblewrap).
 COURSE_WORKER_RLIMITS
@@ -47,6 +52,8 @@ except ImportError:  # pragma: no cover - exercised in release bundles
 from course_lib.grading import CHAPTERS  # noqa: E402
 from course_lib.grading.plugin import check_graded_items  # noqa: E402
 from course_lib.grading.remote import DEFAULT_TIMEOUT, StudentModule  # noqa: E402
+
+DEFAULT_CHAPTER_BUDGET = 120.0
 
 
 def pytest_addoption(parser):
@@ -106,13 +113,15 @@ def _student_modules(pytestconfig, student_target):
         os.environ.get("COURSE_TIMEOUT") or DEFAULT_TIMEOUT)
     prefix = _json_env("COURSE_WORKER_PREFIX", list)
     rlimits = _json_env("COURSE_WORKER_RLIMITS", dict)
+    raw = os.environ.get("COURSE_CHAPTER_BUDGET")
+    budget = DEFAULT_CHAPTER_BUDGET if not raw else float(raw)
     opened: dict[str, StudentModule] = {}
 
     def get(chapter: str) -> StudentModule:
         if chapter not in opened:
             opened[chapter] = StudentModule(student_target, CHAPTERS[chapter][0],
                                             timeout=timeout, worker_cmd_prefix=prefix,
-                                            rlimits=rlimits)
+                                            rlimits=rlimits, budget=budget or None)
         return opened[chapter]
 
     yield get

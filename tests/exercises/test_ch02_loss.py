@@ -121,6 +121,10 @@ def test_mse_grad__shape_of_y_pred(ch02):
     got = ch02.mse_grad(y_true, y_pred)
     fb.check_shape("dY", got, (7, 2), "The gradient has the shape of y_pred.")
     fb.check_close("dY", got, np.full((7, 2), 2.0 / 14.0), rtol=1e-9,
+                   factors={14.0: "the gradient is 14 times too large (14 entries): "
+                            "the mean's 1/(N K) carries over to the gradient.",
+                            0.5: "the gradient is off by a factor of 2: d/dy of "
+                            "(y - t)^2 is 2 (y - t)."},
                    context="for y_true = 0, y_pred = 1, shape (7, 2)")
 
 
@@ -247,4 +251,5 @@ def test_cross_entropy_from_logits__large_logits_stable(ch02):
                          res.warnings, hint)
     loss = fb.check_finite("loss", res.value, "for logits as large as 1e4", hint)
     fb.check_close("loss", fb.as_float("loss", loss), _ce_oracle(labels, logits),
-                   rtol=1e-9, context="for logits as large as 1e4")
+                   rtol=1e-9, factors=_loss_factors(3, 3),
+                   context="for logits as large as 1e4")

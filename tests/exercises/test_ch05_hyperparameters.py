@@ -271,6 +271,8 @@ def test_exponential_decay__first_epochs(ch05):
 def test_exponential_decay__late_epoch(ch05):
     got = fb.as_float("lr", ch05.exponential_decay(0.3, 50, 0.9))
     fb.check_close("lr", got, 0.3 * math.exp(50 * math.log(0.9)), rtol=1e-9,
+                   factors={0.9: "off by one epoch: epoch 0 must give lr0 itself.",
+                            1 / 0.9: "off by one epoch: epoch e uses rate ** e."},
                    context="for lr0 = 0.3, rate = 0.9, epoch 50")
 
 

@@ -204,13 +204,15 @@ def test_train_digits__held_out_accuracy(ch07):
     X_train, X_test, y_train, y_test = _digits_split()
     model = ch07.with_timeout(TRAIN_TIMEOUT).train_digits(X_train, y_train, 0)
     try:
-        predict = model.predict
-    except (AttributeError, StudentError):
+        y_pred = model.predict(X_test)
+    except (AttributeError, StudentError) as exc:
+        if isinstance(exc, StudentError) and not exc.is_a("AttributeError"):
+            raise
         kind = getattr(model, "remote_type", "") or fb.describe_type(model)
         fb.fail("train_digits must return the fitted course_lib model, which has a "
                 f"predict method; it returned {kind}. (model.fit returns a History: "
                 "return the model itself.)")
-    y_pred = fb.as_array("model.predict(X_test)", predict(X_test))
+    y_pred = fb.as_array("model.predict(X_test)", y_pred)
     if y_pred.shape == (len(y_test), 10):
         fb.fail("model.predict returned one score per class; it must return labels. "
                 "Use a course_lib model, whose predict takes the argmax for you.")

@@ -1,6 +1,6 @@
 """Hostile submissions graded by ``course grade-batch``.
 
-One batch grades every case in ``hostile/`` at once (two workers, 2 s per
+One batch grades every case in ``hostile/`` at once (two workers, 3 s per
 call, 512 MiB, 60 s per submission). Each case is a ch02 file built from the
 reference answer plus a hostile fragment; ch01 is always the (correct)
 reference answer, so a case must never cost ch01 anything.
@@ -133,7 +133,7 @@ def graded(tmp_path_factory):
 
     mode = sandbox.probe()
     settings = batch.Settings(
-        chapters=("ch01", "ch02"), timeout_per_test=2.0,
+        chapters=("ch01", "ch02"), timeout_per_test=3.0,
         timeout_per_submission=60.0,
         limits=sandbox.Limits(memory_mb=512, cpu_seconds=70, nproc=64),
         tests_dir=tests, mode=mode)
@@ -264,5 +264,5 @@ def test_student_code_cannot_read_solutions_or_tests(graded, tmp_path):
 
 
 def test_batch_is_fast_enough(graded):
-    # 15 submissions, two workers, several time-outs of 2 s by design
+    # 15 submissions, two workers, several time-outs of 3 s by design
     assert graded["seconds"] < 110, f"hostile batch took {graded['seconds']:.0f} s"

@@ -279,3 +279,31 @@ def test_gradescope_bundle_grades_with_hidden_tests(bundle, manifest, tmp_path):
     assert any(t["visibility"] == "after_published" for t in ch01)
     ch02 = [t for t in data["tests"] if t["number"] == "ch02"]
     assert ch02 and sum(t["score"] for t in ch02) == 0  # not submitted
+
+
+# ------------------------------------------------------------------ manifest
+def test_manifest_agrees_with_the_grading_plugin(manifest):
+    from course_lib.grading.runner import collect
+
+    metas = collect()
+    for ch, chapter in manifest["chapters"].items():
+        mine = [m for m in metas if m["chapter"] == ch]
+        assert chapter["points"] == sum(m["points"] for m in mine)
+        assert chapter["hidden_points"] == sum(m["points"] for m in mine
+                                               if m["hidden"])
+        for name, ex in chapter["exercises"].items():
+            assert ex["tests"] == sum(m["exercise"] == name for m in mine)
+    assert manifest["hidden_points"] > 0
+
+
+def test_manifest_check_detects_drift(tmp_path, capsys, manifest):
+    saved = tmp_path / "points.json"
+    assert cli.main(["manifest", "--write", str(saved)]) == 0
+    assert json.loads(saved.read_text()) == manifest
+    assert cli.main(["manifest", "--check", str(saved)]) == 0
+    data = json.loads(saved.read_text())
+    data["chapters"]["ch02"]["exercises"]["mse"]["points"] += 1
+    saved.write_text(json.dumps(data))
+    assert cli.main(["manifest", "--check", str(saved)]) == 1
+    err = capsys.readouterr().err
+    assert "chapters.ch02.exercises.mse.points" in err

@@ -15,6 +15,8 @@ def test_mse__batch_of_one(ch02):
     got = fb.as_float("mse", ch02.mse(np.array([[1.0, 2.0, 4.0]]),
                                       np.array([[0.0, 2.0, 1.0]])))
     fb.check_close("mse", got, 10.0 / 3.0, rtol=1e-12,
+                   factors={3.0: "the loss is a sum; the course's MSE averages over "
+                            "every entry (here 3)."},
                    context="for one example with 3 outputs")
 
 
@@ -29,4 +31,6 @@ def test_cross_entropy_from_logits__many_classes(ch02):
         expected += math.log(sum(math.exp(v) for v in row)) - row[label]
     got = fb.as_float("loss", ch02.cross_entropy_from_logits(labels, logits))
     fb.check_close("loss", got, expected / 3, rtol=1e-9,
+                   factors={3.0: "the loss is a sum over the 3 examples; the course "
+                            "averages over the batch."},
                    context="for 3 examples and 7 classes")

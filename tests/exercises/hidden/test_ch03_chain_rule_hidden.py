@@ -33,9 +33,13 @@ def test_dense_backward__wide_layer(ch03):
     def loss(X_, W_, b_):
         return float(np.sum(dZ * (X_ @ W_ + b_)))
 
-    fb.check_close("dX", dX, _fd(lambda x: loss(x, W, b), X), rtol=1e-6, atol=1e-8)
-    fb.check_close("dW", dW, _fd(lambda w: loss(X, w, b), W), rtol=1e-6, atol=1e-8)
-    fb.check_close("db", db, _fd(lambda v: loss(X, W, v), b), rtol=1e-6, atol=1e-8)
+    ctx = "for X (2, 6), W (6, 9)"
+    fb.check_close("dX", dX, _fd(lambda x: loss(x, W, b), X), rtol=1e-6, atol=1e-8,
+                   factors=fb.batch_factors(2, "dX"), context=ctx)
+    fb.check_close("dW", dW, _fd(lambda w: loss(X, w, b), W), rtol=1e-6, atol=1e-8,
+                   factors=fb.batch_factors(2, "dW"), context=ctx)
+    fb.check_close("db", db, _fd(lambda v: loss(X, W, v), b), rtol=1e-6, atol=1e-8,
+                   factors=fb.batch_factors(2, "db"), context=ctx)
 
 
 @pytest.mark.points(1)

@@ -35,4 +35,6 @@ def test_early_stopping_epoch__random_curves(ch05):
 def test_exponential_decay__array_of_epochs(ch05):
     got = ch05.exponential_decay(0.2, np.arange(5), 0.8)
     fb.check_close("lr", got, 0.2 * 0.8 ** np.arange(5.0), rtol=1e-12,
-                   context="for epoch = np.arange(5)")
+                   factors={0.8: "off by one epoch: epoch 0 must give lr0 itself."},
+                   context="for epoch = np.arange(5)",
+                   hint="lr0 * rate ** epoch works for an array of epochs as well.")
