@@ -202,7 +202,7 @@ def test_answers_hidden_until_clicked(browser, server, rel):
         for i in range(toggles.count()):
             toggle = toggles.nth(i)
             body = toggle.locator(":scope > :not(.admonition-title)").first
-            assert not body.is_visible(), f"{rel}: toggle {i} shows its answer unclicked"
+            assert not body.is_visible(), f"{rel}: toggle {i} open before a click"
             toggle.locator("button.toggle-button").first.click()
             body.wait_for(state="visible", timeout=3000)
         for i in range(dropdowns.count()):
