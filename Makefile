@@ -71,7 +71,7 @@ test-exercises: venv  ## the graded tests against the reference solutions, hidde
 	$(BIN)/pytest tests/exercises --target solutions -q
 
 test-notebooks: venv  ## execute every chapter with nbval
-	$(BIN)/pytest --nbval-lax book -q -p no:cacheprovider
+	$(BIN)/pytest --nbval-lax --nbval-cell-timeout=300 book -q -p no:cacheprovider
 
 test-book: venv  ## warnings-as-errors book build with execution
 	tools/vendor-js.sh

@@ -13,7 +13,7 @@ REQUIREJS=requirejs@2.3.6
 dest=_vendor/vendor
 cache=build-artifacts/npm
 stamp="$dest/.versions"
-want="$MATHJAX $MANAGER $REQUIREJS"
+want="$MATHJAX $MANAGER $REQUIREJS $(cksum < tools/widgets-config.js)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
@@ -34,6 +34,7 @@ for d in a11y adaptors input output sre ui; do cp -r "$mj/$d" "$dest/mathjax/"; 
 cp -r "$cache/x/jupyter-widgets-html-manager-1.0.6/package/dist/." "$dest/html-manager/"
 rm -f "$dest"/html-manager/*.map "$dest"/html-manager/embed.js "$dest"/html-manager/libembed-amd.js
 cp "$cache/x/requirejs-2.3.6/package/require.js" "$dest/requirejs/"
+cp tools/widgets-config.js "$dest/"
 rm -rf "$cache/x"
 echo "$want" > "$stamp"
 echo "vendor-js: $(du -sh "$dest" | cut -f1) vendored into $dest"
