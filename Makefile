@@ -9,7 +9,7 @@ BOOK   := _build/html
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv book serve test test-lint test-exercises-sync test-package test-grading \
+.PHONY: help venv book serve test test-code test-docs test-lint test-exercises-sync test-package test-grading \
         test-exercises test-notebooks test-book test-browser grade exercises system-deps clean \
         bench
 
@@ -49,11 +49,17 @@ grade: venv  ## grade your exercises (all chapters); e.g. make grade CH=ch03
 	$(BIN)/course grade $(CH)
 
 # ---- the test suite ------------------------------------------------------------------
-test: venv system-deps  ## run everything CI runs
+test: venv system-deps  ## run everything CI runs (code and book checks side by side)
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory test-lint test-exercises-sync test-package test-grading \
-	        test-exercises test-notebooks test-book test-browser || exit 1; \
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-code test-docs || exit 1; \
 	echo ">> make test passed in $$(( $$(date +%s) - start )) s"
+
+test-code: venv  ## lint, engine, autograder and graded tests, one after another
+	@$(MAKE) --no-print-directory test-lint test-exercises-sync test-package test-grading \
+	        test-exercises
+
+test-docs: venv  ## every chapter under nbval, then the book build and the browser test
+	@$(MAKE) --no-print-directory test-notebooks test-book test-browser
 
 test-lint: venv  ## ruff over the code
 	$(BIN)/ruff check course_lib tests solutions benchmarks tools
