@@ -70,6 +70,8 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 #: largest JSON part of a message (nested lists, dicts...; arrays travel as buffers)
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 _MAX_DEPTH = 64
+#: most items that iterating a remote object in the parent will fetch
+MAX_ITER_ITEMS = 1_000_000
 _ARRAY_KINDS = frozenset("biufcSUmM")
 _PREFIX = struct.Struct("<II")
 _LEN = struct.Struct("<Q")
@@ -809,28 +811,34 @@ class _Worker:
         return left
 
     def request(self, header: dict, args_bufs: list, timeout: float, function: str,
-                owner: StudentModule):
-        """Send one request, wait for its reply, raise or return the decoded reply."""
+                owner: StudentModule, charged: bool = True):
+        """Send one request, wait for its reply, raise or return the decoded reply.
+        ``charged``: the call counts against (and is capped by) the budget."""
         with self.lock:
             t0 = time.monotonic()
             try:
-                return self._request(header, args_bufs, timeout, function, owner)
+                return self._request(header, args_bufs, timeout, function, owner,
+                                     charged)
             finally:
-                self.spent += time.monotonic() - t0
+                if charged:
+                    self.spent += time.monotonic() - t0
 
-    def ensure_charged(self, timeout: float, function: str = "") -> None:
+    def ensure_charged(self, timeout: float, function: str = "",
+                       charged: bool = True) -> None:
         """:meth:`ensure` (start and import if needed), within the time budget."""
         with self.lock:
             if self.proc is not None and self.import_problem is None:
                 return
             t0 = time.monotonic()
             try:
-                self._ensure_capped(timeout, function)
+                self._ensure_capped(timeout, function, charged)
             finally:
-                self.spent += time.monotonic() - t0
+                if charged:
+                    self.spent += time.monotonic() - t0
 
-    def _ensure_capped(self, timeout: float, function: str) -> tuple[float, bool]:
-        left = self.left(function)
+    def _ensure_capped(self, timeout: float, function: str,
+                       charged: bool = True) -> tuple[float, bool]:
+        left = self.left(function) if charged else None
         capped = left is not None and left < timeout
         if capped:
             timeout = left
@@ -845,8 +853,8 @@ class _Worker:
             raise
         return timeout, capped
 
-    def _request(self, header, args_bufs, timeout, function, owner):
-        timeout, capped = self._ensure_capped(timeout, function)
+    def _request(self, header, args_bufs, timeout, function, owner, charged):
+        timeout, capped = self._ensure_capped(timeout, function, charged)
         if self.pending_release:
             header["release"], self.pending_release = self.pending_release, []
         deadline = time.monotonic() + timeout
@@ -939,7 +947,8 @@ class StudentModule:
         take together, so that one slow file cannot use up the time of a whole
         grading run. A call is stopped when the budget runs out, and later calls
         are not made: both raise :class:`TimeBudgetExceeded` (a
-        :class:`StudentTimeout`). Default: no budget.
+        :class:`StudentTimeout`). Calls through a :meth:`with_timeout` view with
+        a longer limit are exempt. Default: no budget.
 
     Notes
     -----
@@ -959,6 +968,7 @@ class StudentModule:
                                env, rlimits, startup_timeout, max_message_bytes, python)
         self._worker.budget = None if budget is None else float(budget)
         self._timeout = float(timeout)
+        self._charged = True
         weakref.finalize(self, self._worker.close)
 
     @property
@@ -977,10 +987,16 @@ class StudentModule:
         return self._timeout
 
     def with_timeout(self, seconds: float) -> StudentModule:
-        """A view sharing this worker whose calls may take up to ``seconds``."""
+        """A view sharing this worker whose calls may take up to ``seconds``.
+
+        A view with a longer limit than this module's is for the few calls a test
+        explicitly allows to be long (training a network): they are bounded by
+        that limit alone and neither use nor are stopped by the ``budget``.
+        """
         view = object.__new__(StudentModule)
         view._worker = self._worker
         view._timeout = float(seconds)
+        view._charged = self._charged and view._timeout <= self._timeout
         return view
 
     def call(self, name: str, *args, **kwargs) -> CallResult:
@@ -999,12 +1015,12 @@ class StudentModule:
 
     def has(self, name: str) -> bool:
         """True when the student's module defines ``name`` (imports the file)."""
-        self._worker.ensure_charged(self._timeout)
+        self._worker.ensure_charged(self._timeout, "", self._charged)
         return name in self._worker.names
 
     def names(self) -> list[str]:
         """Public names defined by the student's module."""
-        self._worker.ensure_charged(self._timeout)
+        self._worker.ensure_charged(self._timeout, "", self._charged)
         return list(self._worker.names)
 
     def restart(self) -> None:
@@ -1031,11 +1047,11 @@ class StudentModule:
 
     def _call(self, handle, name, args, kwargs, full, label, take=None) -> Any:
         w = self._worker
-        w.ensure_charged(self._timeout, label)
+        w.ensure_charged(self._timeout, label, self._charged)
         a, k, bufs = _encode_args(args, kwargs, w)
         header = {"op": "call", "handle": handle, "name": name, "args": a,
                   "kwargs": k, "want_args": bool(full), "take": take}
-        reply = w.request(header, bufs, self._timeout, label, self)
+        reply = w.request(header, bufs, self._timeout, label, self, self._charged)
         if not full:
             return reply["value"]
         warns = [Warned(*x) for x in reply.get("warnings", [])]
@@ -1046,7 +1062,8 @@ class StudentModule:
     def _getattr(self, handle, name, label):
         w = self._worker
         header = {"op": "getattr", "handle": handle, "name": name}
-        return w.request(header, [], self._timeout, label, self)["value"]
+        return w.request(header, [], self._timeout, label, self,
+                         self._charged)["value"]
 
 
 class _RemoteFunction:
@@ -1137,11 +1154,18 @@ class RemoteObject:
         it = self._module._call(self._id, "__iter__", (), {}, False, self._label())
         if not isinstance(it, RemoteObject):
             raise StudentError("TypeError", "__iter__ did not return an iterator")
+        count = 0
         while True:
             chunk = it.take(64)
             yield from chunk
             if len(chunk) < 64:
                 return
+            count += len(chunk)
+            if count >= MAX_ITER_ITEMS:  # an endless generator must not fill memory
+                raise StudentError(
+                    "TooManyItems", f"{self._label()} yielded more than "
+                    f"{MAX_ITER_ITEMS:,} items; does a loop of yours never end?",
+                    function=self._label())
 
     def __len__(self) -> int:
         self._check()

@@ -105,8 +105,9 @@ class Mode:
             return f"sandbox: bubblewrap ({self.reason})"
         return (
             "WARNING: SANDBOX DEGRADED: student code runs with resource limits "
-            "and a clean temporary directory only; it can read every file this "
-            f"account can read and reach the network. Reason: {self.reason}. "
+            "and a clean temporary directory only; it can read and write every "
+            "file this account can (solutions and tests included) and reach the "
+            f"network. Reason: {self.reason}. "
             "Install bubblewrap (apt-get install -y bubblewrap) and allow user "
             "namespaces to fix this."
         )

@@ -26,6 +26,8 @@ COURSE_CHAPTER_BUDGET
     ``0`` for no limit). When a chapter's calls have used it up, its remaining
     tests fail at once with a reason saying so, and the other chapters keep their
     share of the run's time limit (seven chapters x 120 s < the 900 s default).
+    Calls a test explicitly allows to be long (``ch07.with_timeout(120)...``) are
+    bounded by their own limit and not counted.
 COURSE_WORKER_PREFIX
     JSON list prepended to the worker command (a sandbox such as bubblewrap).
 COURSE_WORKER_RLIMITS

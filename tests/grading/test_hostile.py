@@ -266,3 +266,25 @@ def test_student_code_cannot_read_solutions_or_tests(graded, tmp_path):
 def test_batch_is_fast_enough(graded):
     # 15 submissions, two workers, several time-outs of 3 s by design
     assert graded["seconds"] < 110, f"hostile batch took {graded['seconds']:.0f} s"
+
+
+def test_degraded_mode_keeps_scores_and_restores_tests(graded, tmp_path):
+    """Without bubblewrap: resource limits, reaping and the tests guard."""
+    subs = tmp_path / "subs"
+    for sid in ("overwrite_tests", "reference", "spawn_children", "wrong_baseline"):
+        shutil.copytree(graded["subs"] / sid, subs / sid)
+    before = _digest(graded["tests"])
+    mode = sandbox.Mode("rlimits", True, "forced by the test")
+    settings = batch.Settings(
+        chapters=("ch01", "ch02"), timeout_per_test=3.0, timeout_per_submission=60.0,
+        limits=sandbox.Limits(memory_mb=512, cpu_seconds=70, nproc=64),
+        tests_dir=graded["tests"], mode=mode)
+    outcomes = {o.submission: o for o in batch.run_batch(
+        subs, tmp_path / "out", settings, workers=1, progress=False)}
+    time.sleep(0.2)
+    assert _survivors() == []
+    for sid, o in outcomes.items():
+        assert o.scores == graded["outcomes"][sid].scores, sid
+    assert "restored" in outcomes["overwrite_tests"].chapter_problems["tests"]
+    assert _digest(graded["tests"]) == before
+    assert "SANDBOX DEGRADED" in (tmp_path / "out" / "summary.md").read_text()

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_lib.grading import CHAPTERS, grade
+from course_lib.grading import CHAPTERS, grade, remote
 from course_lib.grading import feedback as fb
 from course_lib.grading.plugin import classify
 from course_lib.grading.remote import (
@@ -362,12 +362,16 @@ def test_deep_nesting_and_recursion_come_back_quickly(hostile):
     assert time.monotonic() - t0 < 3
 
 
-def test_an_endless_generator_is_bounded_and_a_huge_result_refused(hostile):
+def test_an_endless_generator_is_bounded_and_a_huge_result_refused(hostile,
+                                                                   monkeypatch):
     gen = hostile.endless()
     assert isinstance(gen, RemoteObject)
     assert len(gen.take(5)) == 5
     with pytest.raises(fb.Feedback):
         fb.as_array("batches", gen)
+    monkeypatch.setattr(remote, "MAX_ITER_ITEMS", 200)
+    with pytest.raises(StudentError, match="yielded more than 200 items"):
+        list(gen)  # a test that forgets to bound the loop still ends
     with pytest.raises(StudentError) as info:
         hostile.huge()
     assert info.value.type_name == "UnsupportedResult" and "MB" in info.value.reason
@@ -448,6 +452,11 @@ def test_a_time_budget_bounds_the_total_time_of_a_slow_file(tmp_path):
         with pytest.raises(TimeBudgetExceeded) as after:
             mod.quiet(1)  # later calls are not even made
         assert time.monotonic() - t0 < 1.6
+        with pytest.raises(TimeBudgetExceeded):
+            mod.with_timeout(1).quiet(1)  # nor through a view with a shorter limit
+        # a call that a test explicitly allows to be long is bounded by its own limit
+        assert mod.with_timeout(5).slow(0.3) == 0.3
+        assert mod.with_timeout(5).call("quiet", 2).value == 2
     finally:
         mod.close()
     assert isinstance(during.value, StudentTimeout)
@@ -635,7 +644,7 @@ for _name, _f in _originals.items():
 def test_a_slow_chapter_uses_its_own_budget_not_the_other_chapters(tmp_path):
     target = _submission(tmp_path, "ch02", SLOW_CH02)
     t0 = time.monotonic()
-    report = grade(target, chapters=["ch02", "ch01"], call_timeout=2,
+    report = grade(target, chapters=["ch02", "ch01.relu"], call_timeout=2,
                    chapter_budget=1.5, timeout=120)
     assert time.monotonic() - t0 < 20
     ch01, ch02 = report.chapters()["ch01"], report.chapters()["ch02"]

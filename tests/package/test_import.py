@@ -70,3 +70,13 @@ def test_quickstart_from_the_design():
                         epochs=2000, progress=False)
     assert isinstance(history, cl.History)
     np.testing.assert_array_equal(model.predict(X), y)
+
+
+def test_all_names_each_public_name_once():
+    assert len(cl.__all__) == len(set(cl.__all__))
+    for module in (cl.activations, cl.layers, cl.models, cl.losses, cl.optimizers,
+                   cl.training, cl.gradcheck):
+        for name in module.__all__:
+            if name.isupper() and name != "ACTIVATIONS":       # registries
+                continue
+            assert name in cl.__all__, f"{module.__name__}.{name}"

@@ -96,6 +96,34 @@ def test_dense_grads_keep_their_identity():
     np.testing.assert_allclose(W_grad, np.full((2, 2), 3.0))
 
 
+def test_dense_backward_without_dX_fills_the_same_gradients():
+    rng = np.random.default_rng(2)
+    layer = cl.Dense(4, 3, seed=0)
+    X, G = rng.normal(size=(6, 4)), rng.normal(size=(6, 3))
+    layer.forward(X)
+    dX = layer.backward(G)
+    np.testing.assert_allclose(dX, G @ layer.params["W"].T, rtol=1e-14)
+    full = {k: v.copy() for k, v in layer.grads.items()}
+    assert layer.backward(G, need_dX=False) is None
+    for k in full:
+        np.testing.assert_array_equal(layer.grads[k], full[k])
+
+
+def test_float32_dense_fed_float64_keeps_float32_gradients():
+    """Gradients are written into the layer's own float32 arrays, whatever X is."""
+    rng = np.random.default_rng(3)
+    layer = cl.Dense(4, 3, seed=0, dtype=np.float32)
+    X, G = rng.normal(size=(6, 4)), rng.normal(size=(6, 3))
+    W_grad = layer.grads["W"]
+    Z = layer.forward(X)
+    assert Z.dtype == np.float64                          # numpy's promotion
+    np.testing.assert_allclose(Z, X @ layer.params["W"].astype(float), rtol=1e-6)
+    layer.backward(G)
+    assert layer.grads["W"] is W_grad and W_grad.dtype == np.float32
+    np.testing.assert_array_equal(W_grad, (X.T @ G).astype(np.float32))
+    np.testing.assert_array_equal(layer.grads["b"], G.sum(axis=0).astype(np.float32))
+
+
 # ---------------------------------------------------------------- Dense errors
 
 def test_dense_forward_shape_error_message():

@@ -216,6 +216,58 @@ def test_length_mismatch_is_rejected(loss):
 def test_nan_is_rejected(loss, y, p):
     with pytest.raises(ValueError, match="contains NaN"):
         loss.loss(y, p)
+    with pytest.raises(ValueError, match="contains NaN"):
+        loss.grad(y, p)
+
+
+NAN = np.nan
+
+
+@pytest.mark.parametrize("loss, y, p, error, message", [
+    # NaN is named first, even when something else is wrong too
+    (cl.MSE(), [[NAN]], np.zeros((2, 1)), ValueError, "MSE: y_true contains NaN"),
+    (cl.MSE(), np.zeros(2), [[NAN], [0.0]], ValueError, "MSE: y_pred contains NaN"),
+    (cl.BinaryCrossEntropy(), np.ones((2, 1)), [[NAN], [2.0]], ValueError,
+     "BinaryCrossEntropy: y_pred contains NaN"),
+    (cl.BinaryCrossEntropy(), [[NAN], [2.0]], np.ones((2, 1)), ValueError,
+     "BinaryCrossEntropy: y_true contains NaN"),
+    (cl.BinaryCrossEntropy(from_logits=True), [[NAN]], [[3.0]], ValueError,
+     "BinaryCrossEntropy: y_true contains NaN"),
+    (cl.SoftmaxCrossEntropy(), [NAN, 1.0], np.zeros((2, 3)), ValueError,
+     "SoftmaxCrossEntropy: y_true contains NaN"),
+    (cl.SoftmaxCrossEntropy(), [[NAN, 1, 0]], np.zeros((1, 3)), ValueError,
+     "SoftmaxCrossEntropy: y_true contains NaN"),
+    # the other checks, unchanged
+    (cl.MSE(), np.array([["a"]]), np.zeros((1, 1)), TypeError,
+     "MSE: y_true must be a numeric array"),
+    (cl.MSE(), 1.0, np.zeros((1, 1)), cl.ShapeError, "got a scalar"),
+    (cl.BinaryCrossEntropy(), [[0.5]], [[-0.5]], ValueError, "probabilities in"),
+    (cl.SoftmaxCrossEntropy(), [0.5, 1.0], np.zeros((2, 3)), ValueError, "integers"),
+])
+def test_loss_and_grad_raise_what_check_raises(loss, y, p, error, message):
+    for method in (loss.check, loss.loss, loss.grad):
+        with pytest.raises(error, match=message):
+            method(y, p)
+
+
+@pytest.mark.parametrize("kind", CASES)
+def test_valid_input_is_not_scanned_for_nan(kind, monkeypatch):
+    """Speed: loss and grad look for NaN in their result, not in each input (a NaN
+    in gives a NaN out); only a non-finite result triggers the full check."""
+    loss, y, y_pred = make_case(kind, 4, 1, np.random.default_rng(0))
+    scans = []
+    isnan = np.isnan
+    monkeypatch.setattr(np, "isnan", lambda *a, **k: scans.append(1) or isnan(*a, **k))
+    value, dY = loss.loss(y, y_pred), loss.grad(y, y_pred)
+    assert scans == []
+    assert np.isfinite(value) and np.all(np.isfinite(dY))
+
+
+def test_infinite_input_passes_the_checks_as_before():
+    """Only NaN is an input error: an infinite prediction gives an infinite MSE."""
+    y, y_hat = np.zeros((2, 1)), np.array([[np.inf], [0.0]])
+    assert cl.MSE().loss(y, y_hat) == np.inf
+    np.testing.assert_array_equal(cl.MSE().grad(y, y_hat), [[np.inf], [0.0]])
 
 
 def test_labels_out_of_range():

@@ -141,6 +141,120 @@ def test_mlp_float32_everywhere():
     assert model.backward(np.ones_like(out)).dtype == np.float32
 
 
+# ---------------------------------------------------------------- MLP options
+
+SHARED_LEAKY = cl.LeakyReLU(0.1)          # one instance, passed to MLP as is
+
+
+@pytest.mark.parametrize("activation, alpha", [
+    (SHARED_LEAKY, 0.1),                  # an instance: copied per hidden layer
+    (cl.LeakyReLU, 0.01),                 # a class
+    (lambda: cl.LeakyReLU(0.1), 0.1),     # a factory
+    ("leaky_relu", 0.01),                 # a name
+], ids=["instance", "class", "factory", "name"])
+def test_mlp_activation_forms_give_each_layer_its_own_object(activation, alpha):
+    """Equal hidden widths, so that a shared activation (which keeps the Z of the
+    last forward) would give wrong gradients rather than a shape error."""
+    rng = np.random.default_rng(0)
+    model = cl.MLP([3, 4, 4, 4, 2], activation=activation, output=None, seed=0)
+    for p in model.params.values():                 # nonzero biases, too
+        p += rng.normal(scale=0.3, size=p.shape)
+    X, y = rng.normal(size=(7, 3)), rng.integers(0, 2, size=7)
+    loss_fn = cl.SoftmaxCrossEntropy()
+    analytic = model_loss_grads(model, loss_fn, X, y)
+    for name, p in model.params.items():
+        original = p.copy()
+
+        def f(value, p=p):
+            p[...] = value
+            return loss_fn.loss(y, model.forward(X))
+
+        numeric = numeric_grad(f, original)
+        p[...] = original
+        assert rel_err(analytic[name], numeric) < GRAD_TOL, name
+    assert max(cl.gradient_check(model, loss_fn, X, y).values()) < GRAD_TOL
+    hidden = [layer for layer in model.layers if not isinstance(layer, cl.Dense)]
+    assert [type(layer) for layer in hidden] == [cl.LeakyReLU] * 3
+    assert len({id(layer) for layer in hidden}) == 3
+    assert all(layer is not SHARED_LEAKY and layer.alpha == alpha for layer in hidden)
+
+
+def test_mlp_copies_a_layer_that_a_factory_hands_out_twice():
+    shared = cl.Tanh()
+    model = cl.MLP([2, 3, 3, 1], activation=lambda: shared)
+    hidden = [model.layers[1], model.layers[3]]
+    assert all(isinstance(layer, cl.Tanh) for layer in hidden)
+    assert hidden[0] is not hidden[1]
+
+
+def test_mlp_explains_an_activation_it_cannot_use():
+    with pytest.raises(TypeError, match="cannot be called without arguments.*"
+                                        "lambda: cl.LeakyReLU"):
+        cl.MLP([2, 3, 1], activation=cl.relu)          # a plain function of z
+    with pytest.raises(TypeError, match="returned 'tanh', which is not a layer"):
+        cl.MLP([2, 3, 1], activation=lambda: "tanh")
+    with pytest.raises(TypeError, match="activation must be a name"):
+        cl.MLP([2, 3, 1], activation=3)
+
+
+def test_mlp_init_scale_is_the_std_of_normal_init():
+    """Dense i draws scale * randn from SeedSequence(seed).spawn(2 * n_dense)[i]."""
+    sizes, seed = [6, 5, 4, 3], 3
+    model = cl.MLP(sizes, init="normal", init_scale=0.5, seed=seed)
+    seeds = np.random.SeedSequence(seed).spawn(2 * (len(sizes) - 1))
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        randn = np.random.default_rng(seeds[i]).standard_normal((n_in, n_out))
+        np.testing.assert_array_equal(model.params[f"{2 * i}.W"], 0.5 * randn)
+    assert model.init_scale == 0.5
+    big = cl.MLP([300, 200, 1], init="normal", init_scale=0.2, seed=0)
+    assert np.std(big.params["0.W"]) == pytest.approx(0.2, rel=0.02)
+    default = cl.MLP([300, 200, 1], init="normal", seed=0)
+    assert np.std(default.params["0.W"]) == pytest.approx(0.01, rel=0.02)
+
+
+def test_mlp_output_init_sets_the_last_layer_only():
+    model = cl.MLP([4, 6, 3], init="he", output_init="zeros", seed=0)
+    assert np.all(model.params["2.W"] == 0) and np.all(model.params["0.W"] != 0)
+    assert model.output_init == "zeros"
+    same = cl.MLP([4, 6, 3], init="he", output_init="he", seed=0)
+    default = cl.MLP([4, 6, 3], init="he", seed=0)
+    for k in default.params:
+        np.testing.assert_array_equal(same.params[k], default.params[k])
+    # He normal hidden layer, Glorot uniform output layer
+    big = cl.MLP([400, 300, 200], init="he", output_init="xavier", output=None,
+                 seed=0)
+    a = np.sqrt(6 / (300 + 200))
+    W_out, W_hidden = big.params["2.W"], big.params["0.W"]
+    assert np.abs(W_out).max() <= a
+    assert np.std(W_out) == pytest.approx(a / np.sqrt(3), rel=0.02)
+    assert np.std(W_hidden) == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+    assert np.abs(W_hidden).max() > 3 * np.sqrt(2 / 400)      # normal: unbounded
+    # without hidden layers the only Dense layer is the output layer
+    assert np.all(cl.MLP([3, 2], init="he", output_init="zeros").params["0.W"] == 0)
+
+
+def test_backward_can_skip_the_input_gradient():
+    rng = np.random.default_rng(4)
+    X, G = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    model = cl.MLP([3, 4, 2], output="softmax", seed=0)
+    model.forward(X)
+    dX = model.backward(G)
+    full = {k: g.copy() for k, g in model.grads.items()}
+    model.forward(X)
+    assert model.backward(G, need_dX=False) is None
+    for k, g in model.grads.items():
+        np.testing.assert_array_equal(g, full[k])
+    assert dX.shape == X.shape
+    # a first layer that is not Dense still gets its backward; dX is dropped
+    seq = cl.Sequential([cl.Tanh(), cl.Dense(3, 2, seed=0)])
+    seq.forward(X)
+    expected = seq.backward(G)
+    np.testing.assert_allclose(expected, (G @ seq.layers[1].params["W"].T)
+                               * (1 - np.tanh(X) ** 2))
+    seq.forward(X)
+    assert seq.backward(G, need_dX=False) is None
+
+
 # ---------------------------------------------------------------- predict
 
 def test_predict_rules():

@@ -367,6 +367,74 @@ def test_callback_can_stop_training_and_sees_history():
     assert h.stopped_epoch == 3 and h.epochs == [1, 2, 3]
 
 
+@pytest.mark.parametrize("value", [True, np.True_, np.float64(0.05) < 0.1, 1, "stop",
+                                   [0]], ids=repr)
+def test_callback_stops_on_any_true_value(value):
+    X, y = cl.datasets.xor()
+    h = cl.MLP([2, 3, 1]).fit(X, y, loss="bce", epochs=10, progress=False,
+                              callback=lambda epoch, m, hist: value if epoch == 2
+                              else None)
+    assert h.stopped_epoch == 2 and h.epochs == [1, 2]
+
+
+@pytest.mark.parametrize("value", [None, False, np.False_, 0, ""], ids=repr)
+def test_callback_false_values_carry_on(value):
+    X, y = cl.datasets.xor()
+    h = cl.MLP([2, 3, 1]).fit(X, y, loss="bce", epochs=5, progress=False,
+                              callback=lambda epoch, m, hist: value)
+    assert h.stopped_epoch is None and len(h) == 5
+
+
+def test_callback_stopping_on_a_numpy_comparison():
+    """The natural 'stop when solved' callback returns numpy's bool, not True."""
+    X, y = cl.datasets.xor()
+    model = cl.MLP([2, 4, 1], seed=0)
+
+    def solved(epoch, m, history):
+        return (m.predict(X) == y).all()                  # np.bool_
+
+    h = model.fit(X, y, loss="bce", optimizer=cl.SGD(1.0), epochs=5000,
+                  callback=solved, progress=False)
+    assert h.stopped_epoch is not None and h.stopped_epoch < 5000
+    assert len(h) == h.stopped_epoch
+    np.testing.assert_array_equal(model.predict(X), y)
+
+
+def test_callback_returning_an_array_is_explained():
+    X, y = cl.datasets.xor()
+    with pytest.raises(TypeError, match=r"callback returned ndarray.*return True.*"
+                                        "None or False"):
+        cl.MLP([2, 3, 1]).fit(X, y, loss="bce", epochs=3, progress=False,
+                              callback=lambda e, m, h: np.array([True, False]))
+
+
+def test_fit_skips_the_unused_input_gradient_and_matches_a_hand_loop():
+    """fit asks the first Dense layer not to compute dX; the run is bit for bit the
+    same as forward / loss.grad / backward / step written out by hand."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(12, 5)), rng.integers(0, 3, size=12)
+    model = cl.MLP([5, 6, 3], activation="relu", output=None, init="he", seed=0)
+    twin = model.copy()
+    calls = []
+    first_backward = model.layers[0].backward
+
+    def spy(dZ, **kwargs):
+        calls.append(kwargs)
+        return first_backward(dZ, **kwargs)
+
+    model.layers[0].backward = spy
+    model.fit(X, y, loss="cross_entropy", optimizer=cl.SGD(0.1), epochs=4,
+              progress=False)
+    assert calls == [{"need_dX": False}] * 4
+    loss, opt = cl.SoftmaxCrossEntropy(), cl.SGD(0.1)
+    for _ in range(4):
+        dX = twin.backward(loss.grad(y, twin.forward(X)))
+        assert dX.shape == X.shape
+        opt.step(twin.params, twin.grads)
+    for k, w in twin.params.items():
+        np.testing.assert_array_equal(model.params[k], w)
+
+
 @pytest.mark.parametrize("epochs", range(1, 10))
 def test_tiny_runs_with_progress_bar(epochs, capsys):
     X, y = cl.datasets.xor()
