@@ -187,9 +187,8 @@ class Dense(Layer):
         if self.X is None:
             raise RuntimeError(f"{self!r}.backward called before forward")
         self._check_grad(dZ, (self.X.shape[0], self.n_out), "dZ")
-        # written straight into the gradient arrays (no temporary, no copy)
-        np.matmul(self.X.T, dZ, out=self.grads["W"])
-        np.sum(dZ, axis=0, out=self.grads["b"])
+        np.matmul(self.X.T, dZ, out=self.grads["W"])   # dW written in place: no copy
+        self.grads["b"][...] = dZ.sum(axis=0)
         return dZ @ self.params["W"].T if need_dX else None
 
     def __repr__(self):
