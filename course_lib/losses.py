@@ -67,17 +67,15 @@ class Loss:
 
     def loss(self, y_true, y_pred):
         """Mean loss over the batch (a Python float)."""
-        checked = self._checked(y_true, y_pred)
-        value = self._value_and_grad(*checked, need_grad=False)[0]
+        value = self._value_and_grad(*self._checked(y_true, y_pred), need_grad=False)[0]
         if not math.isfinite(value):
             self.check(y_true, y_pred)         # raises if the input holds NaN
         return value
 
     def grad(self, y_true, y_pred):
         """Gradient of the mean loss with respect to ``y_pred`` (shape of y_pred)."""
-        checked = self._checked(y_true, y_pred)
-        dY = self._value_and_grad(*checked, need_value=False)[1]
-        if not np.isfinite(dY).all():
+        value, dY = self._value_and_grad(*self._checked(y_true, y_pred))
+        if not math.isfinite(value):
             self.check(y_true, y_pred)         # raises if the input holds NaN
         return dY
 
@@ -118,9 +116,8 @@ class Loss:
         except (TypeError, ValueError):
             return self.check(y_true, y_pred)
 
-    def _value_and_grad(self, y_true, y_pred, need_grad=True, need_value=True):
-        """Unchecked ``(loss, dY)``; ``dY`` is None when ``need_grad`` is False and
-        ``loss`` is None when ``need_value`` is False."""
+    def _value_and_grad(self, y_true, y_pred, need_grad=True):
+        """Unchecked ``(loss, dY)``; ``dY`` is None when ``need_grad`` is False."""
         raise NotImplementedError
 
     def __repr__(self):
@@ -139,9 +136,9 @@ class MSE(Loss):
         self._same_shape(y_true, y_pred)
         return y_true, y_pred
 
-    def _value_and_grad(self, y_true, y_pred, need_grad=True, need_value=True):
+    def _value_and_grad(self, y_true, y_pred, need_grad=True):
         diff = y_pred - y_true
-        value = float((diff * diff).sum()) / diff.size if need_value else None
+        value = float((diff * diff).sum()) / diff.size
         return value, (diff * (2.0 / diff.size) if need_grad else None)
 
 
@@ -190,26 +187,18 @@ class BinaryCrossEntropy(Loss):
                 "with a sigmoid, or use BinaryCrossEntropy(from_logits=True)")
         return y_true, y_pred
 
-    def _value_and_grad(self, y_true, y_pred, need_grad=True, need_value=True):
+    def _value_and_grad(self, y_true, y_pred, need_grad=True):
         n = y_pred.size
-        value = dY = None
         if self.from_logits:
-            if need_value:
-                value = float((softplus(y_pred) - y_true * y_pred).sum()) / n
-            if need_grad:
-                dY = (sigmoid(y_pred) - y_true) / n
-            return value, dY
+            value = float((softplus(y_pred) - y_true * y_pred).sum()) / n
+            return value, ((sigmoid(y_pred) - y_true) / n if need_grad else None)
         eps = self._eps.get(y_pred.dtype)
         if eps is None:
             tiny = np.finfo(y_pred.dtype).eps if y_pred.dtype.kind == "f" else 0.0
             eps = self._eps[y_pred.dtype] = max(self.eps, float(tiny))
         p = np.minimum(np.maximum(y_pred, eps), 1.0 - eps)       # clip: no log(0)
-        if need_value:
-            value = -float((y_true * np.log(p) + (1.0 - y_true) * np.log1p(-p)).sum())
-            value /= n
-        if need_grad:
-            dY = (p - y_true) / (p * (1.0 - p) * n)
-        return value, dY
+        value = -float((y_true * np.log(p) + (1.0 - y_true) * np.log1p(-p)).sum()) / n
+        return value, ((p - y_true) / (p * (1.0 - p) * n) if need_grad else None)
 
     def __repr__(self):
         return "BinaryCrossEntropy(from_logits=True)" if self.from_logits else \
@@ -257,24 +246,24 @@ class SoftmaxCrossEntropy(Loss):
                 f"{shape_str(y_pred.shape)}")
         return y_true, y_pred
 
-    def _value_and_grad(self, y_true, y_pred, need_grad=True, need_value=True):
+    def _value_and_grad(self, y_true, y_pred, need_grad=True):
         n = y_pred.shape[0]
-        labels = y_true.ndim == 1                          # integer labels (N,)
-        value = dZ = None
-        if need_value:
-            lse = logsumexp(y_pred, axis=1)                # (N,)
-            if labels:
-                value = float((lse - y_pred[np.arange(n), y_true]).sum()) / n
-            else:          # targets (N, C): L = -sum_j y_j log softmax(z)_j
-                value = float((y_true * (lse[:, None] - y_pred)).sum()) / n
-        if need_grad:
+        lse = logsumexp(y_pred, axis=1)                    # (N,)
+        if y_true.ndim == 1:                               # integer labels
+            z_true = y_pred[np.arange(n), y_true]
+            value = float((lse - z_true).sum()) / n
+            if not need_grad:
+                return value, None
             dZ = softmax(y_pred, axis=1)
-            if labels:
-                dZ[np.arange(n), y_true] -= 1.0
-                dZ /= n
-            else:
-                dZ = (dZ * y_true.sum(axis=1, keepdims=True) - y_true) / n
-        return value, dZ
+            dZ[np.arange(n), y_true] -= 1.0
+            dZ /= n
+            return value, dZ
+        # targets (N, C): L = -sum_j y_j log softmax(z)_j
+        value = float((y_true * (lse[:, None] - y_pred)).sum()) / n
+        if not need_grad:
+            return value, None
+        dZ = softmax(y_pred, axis=1) * y_true.sum(axis=1, keepdims=True) - y_true
+        return value, dZ / n
 
 
 LOSSES = {

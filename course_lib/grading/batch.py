@@ -498,10 +498,7 @@ def _grade_one(args: argparse.Namespace) -> int:
         report = grade(target, chapters=chapters, include_hidden=True,
                        tests_dir=tests_copy, json_path=Path(args.results_json),
                        worker_cmd_prefix=box.prefix(),
-                       timeout=args.run_timeout, call_timeout=args.timeout_per_test,
-                       # the plugin reads reasons from the exceptions; pytest's
-                       # own tracebacks only cost time (2x on broken code)
-                       env={"PYTEST_ADDOPTS": "--tb=no"})
+                       timeout=args.run_timeout, call_timeout=args.timeout_per_test)
         Path(args.feedback).write_text(report.text(ascii_only=True) + "\n")
         scores, max_scores, problems = _report_scores(report)
         Path(args.result).write_text(json.dumps(

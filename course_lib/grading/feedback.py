@@ -78,12 +78,37 @@ def _numeric(seq):
 
 
 def describe_type(x):
-    """Name the kind of thing a student's function returned."""
+    """Name the kind of thing a student's function returned.
+
+    An object that stayed in the student's worker (a
+    :class:`~course_lib.grading.remote.RemoteObject`) is named by its class
+    there, e.g. ``"a generator"`` or ``"a Model (from ch07_digits)"``, never
+    by the proxy's own class.
+    """
     if x is None:
         return "None"
     if isinstance(x, np.ndarray):
         return f"an array of shape {x.shape} and dtype {x.dtype}"
+    from course_lib.grading.remote import RemoteObject
+
+    if isinstance(x, RemoteObject):
+        return _describe_remote(x.remote_type)
     return f"a {type(x).__name__}"
+
+
+def _describe_remote(remote_type):
+    """``"a Model (from ch07_digits)"`` for ``remote_type`` ``"ch07_digits.Model"``.
+
+    The name comes from the student's process, so it is cut short and stripped
+    of anything but name characters.
+    """
+    text = "".join(c for c in str(remote_type) if c.isalnum() or c in "._<>")[:80]
+    module, _, name = text.rpartition(".")
+    if not name:
+        return "an object"
+    if module in ("", "builtins", "__main__"):
+        return f"a {name}"
+    return f"a {name} (from {module})"
 
 
 # ------------------------------------------------------------------- arrays

@@ -689,8 +689,7 @@ def main(submission, results):
         print(mode.banner(), file=sys.stderr)
         grade(work, chapters=CHAPTERS, include_hidden=True, json_path=results,
               worker_cmd_prefix=prefix,
-              call_timeout=TIMEOUT_PER_TEST,
-              env={{"PYTEST_ADDOPTS": "--tb=no"}})
+              call_timeout=TIMEOUT_PER_TEST)
         box.reap()
     return 0
 

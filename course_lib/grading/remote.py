@@ -622,7 +622,7 @@ def _package_root() -> str:
     return str(Path(__file__).resolve().parents[2])
 
 
-_BOOT = ("import sys;sys.path.insert(0,{root!r});"
+_BOOT = ("import sys;sys.dont_write_bytecode=True;sys.path.insert(0,{root!r});"
          "from course_lib.grading.worker import main;main({root!r})")
 
 
@@ -674,7 +674,9 @@ class _Worker:
         env.setdefault("OMP_NUM_THREADS", "1")
         env.setdefault("MKL_NUM_THREADS", "1")
         env["PYTHONDONTWRITEBYTECODE"] = "1"
-        cmd = self.prefix + [self.python, "-I", "-c",
+        # -I ignores PYTHONDONTWRITEBYTECODE: -B keeps the student's folder free of
+        # __pycache__ (grading must leave the target exactly as it found it)
+        cmd = self.prefix + [self.python, "-I", "-B", "-c",
                              _BOOT.format(root=_package_root())]
         # the worker points fd 2 elsewhere once started; before that (a broken
         # interpreter or sandbox) its errors land in this file, shown on failure

@@ -119,7 +119,10 @@ def _pytest_cmd(tests_dir: Path, jsonl: Path, selectors: list[str], hidden: str,
            "--grading-hidden", hidden, "-q", "--no-header", "-p", "no:cacheprovider",
            "-o", "addopts=", "-o", "console_output_style=classic",
            # heavy plugins the graded tests do not need (hypothesis' costs ~1-3 s)
-           "-p", "no:hypothesispytest", "-p", "no:nbval"]
+           "-p", "no:hypothesispytest", "-p", "no:nbval",
+           # the plugin builds every reason from the exception itself; pytest's
+           # own tracebacks are never read and double the time on broken code
+           "--tb=no"]
     if target is not None:
         cmd += ["--target", str(target)]
     for sel in selectors:

@@ -1,8 +1,10 @@
 """The child side of :mod:`course_lib.grading.remote`: runs the student's code.
 
 Started by :class:`~course_lib.grading.remote.StudentModule` as
-``python -I -c "...; from course_lib.grading.worker import main; main(root)"``
-(``python -m course_lib.grading.worker`` works as well). It
+``python -I -B -c "...; from course_lib.grading.worker import main; main(root)"``
+(``python -m course_lib.grading.worker`` works as well; ``-B`` because ``-I``
+ignores ``PYTHONDONTWRITEBYTECODE`` and grading must not leave ``__pycache__``
+in the student's folder). It
 
 1. moves the protocol pipes away from file descriptors 0 and 1, points fd 0 at
    ``/dev/null`` and fds 1 and 2 at a pipe drained by a thread, and replaces

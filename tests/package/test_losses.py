@@ -250,6 +250,22 @@ def test_loss_and_grad_raise_what_check_raises(loss, y, p, error, message):
             method(y, p)
 
 
+@PROPERTY
+@given(kind=st.sampled_from(CASES), N=st.integers(1, 6), C=st.integers(1, 4),
+       in_target=st.booleans(), data=st.data())
+def test_a_nan_anywhere_is_named_by_loss_and_grad(kind, N, C, in_target, data):
+    loss, y, y_pred = make_case(kind, N, C, np.random.default_rng(N * C))
+    if kind == "ce_labels":
+        in_target = False                       # integer labels cannot hold NaN
+    bad = np.array(y if in_target else y_pred, dtype=float)
+    bad[tuple(data.draw(st.integers(0, n - 1)) for n in bad.shape)] = np.nan
+    y, y_pred = (bad, y_pred) if in_target else (y, bad)
+    name = "y_true" if in_target else "y_pred"
+    for method in (loss.loss, loss.grad):
+        with pytest.raises(ValueError, match=f"{name} contains NaN"):
+            method(y, y_pred)
+
+
 @pytest.mark.parametrize("kind", CASES)
 def test_valid_input_is_not_scanned_for_nan(kind, monkeypatch):
     """Speed: loss and grad look for NaN in their result, not in each input (a NaN
