@@ -55,11 +55,11 @@ test: venv system-deps  ## run everything CI runs (code and book checks side by 
 	echo ">> make test passed in $$(( $$(date +%s) - start )) s"
 
 test-code: venv  ## lint, engine, autograder and graded tests, one after another
-	@$(MAKE) --no-print-directory -j1 test-lint test-exercises-sync test-package test-grading \
+	@MAKEFLAGS= $(MAKE) --no-print-directory test-lint test-exercises-sync test-package test-grading \
 	        test-exercises
 
 test-docs: venv  ## every chapter under nbval, then the book build and the browser test
-	@$(MAKE) --no-print-directory -j1 test-notebooks test-book test-browser
+	@MAKEFLAGS= $(MAKE) --no-print-directory test-notebooks test-book test-browser
 
 test-lint: venv  ## ruff over the code
 	$(BIN)/ruff check course_lib tests solutions benchmarks tools
