@@ -166,7 +166,7 @@ def test_page_renders_offline(browser, server, rel):
             'script[type="application/vnd.jupyter.widget-state+json"]'
         )
         if states.count():
-            page.wait_for_selector(".jupyter-widgets", timeout=15000)
+            page.wait_for_selector(".jupyter-widgets", state="attached", timeout=15000)
         # 5. internal links resolve
         hrefs = page.evaluate(
             "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
