@@ -299,7 +299,7 @@ def grade_submission(sid: str, src: Path, out_dir: Path, settings: Settings,
         student.mkdir()
         found, notes = collect_submission(src, student, modules)
         outcome.notes = notes
-        os.chmod(work, 0o755)
+        sandbox.share_with_worker(work, slot)  # this slot's worker only
         missing = [ch for ch in settings.chapters if ch not in found]
         for ch in missing:
             outcome.chapter_problems[ch] = f"no {modules.get(ch, ch)}.py submitted"
@@ -480,14 +480,15 @@ def _grade_one(args: argparse.Namespace) -> int:
     limits = sandbox.Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds,
                             nproc=args.nproc)
     target = Path(args.grade_one)
-    box = sandbox.Sandbox(target, limits, sandbox.probe(), slot=args.slot,
-                          token=args.token)
     chapters = [c for c in args.chapters.split(",") if c]
     # a private copy of the graded tests: whatever happens to it (a degraded
     # sandbox cannot stop a student from writing there) affects no one else
     from .manifest import default_tests_dir
 
     tests_src = Path(args.tests) if args.tests else default_tests_dir()
+    box = sandbox.Sandbox(target, limits, sandbox.probe(), slot=args.slot,
+                          token=args.token,
+                          private=(Path(tests_src).resolve().parents[1],))
     private = Path(tempfile.mkdtemp(prefix="course-tests-"))
     tests_copy = private / "tests" / "exercises"
     shutil.copytree(tests_src, tests_copy,
@@ -497,7 +498,7 @@ def _grade_one(args: argparse.Namespace) -> int:
     try:
         report = grade(target, chapters=chapters, include_hidden=True,
                        tests_dir=tests_copy, json_path=Path(args.results_json),
-                       worker_cmd_prefix=box.prefix(),
+                       **box.grade_kwargs(),
                        timeout=args.run_timeout, call_timeout=args.timeout_per_test)
         Path(args.feedback).write_text(report.text(ascii_only=True) + "\n")
         scores, max_scores, problems = _report_scores(report)
@@ -506,6 +507,7 @@ def _grade_one(args: argparse.Namespace) -> int:
     finally:
         box.reap()
         _kill_descendants()
+        box.cleanup()
         shutil.rmtree(private, ignore_errors=True)
     return 0
 
@@ -540,6 +542,11 @@ def run_batch(submissions: Path, out: Path, settings: Settings, workers: int = 1
         slots.put(k)
     mode = settings.mode or sandbox.probe()
     guard = _TestsGuard(settings.tests_dir) if mode.degraded else None
+    if mode.name == "rlimits" and os.geteuid() == 0:
+        # without namespaces only permissions keep the workers (other uids)
+        # out of the class's submissions and results
+        for note in sandbox.protect([submissions, out]):
+            print(f"sandbox: {note}", file=sys.stderr)
 
     def task(sid, path):
         slot = slots.get()

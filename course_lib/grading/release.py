@@ -682,15 +682,12 @@ def main(submission, results):
                           "exercises/ (" + ", ".join(
                               modules[c] + ".py" for c in CHAPTERS) + ")."}}))
             return 0
-        Path(tmp).chmod(0o755)
+        sandbox.share_with_worker(tmp)
         mode = sandbox.probe()
-        box = sandbox.Sandbox(work, sandbox.Limits(memory_mb=2048), mode)
-        prefix = box.prefix()
         print(mode.banner(), file=sys.stderr)
-        grade(work, chapters=CHAPTERS, include_hidden=True, json_path=results,
-              worker_cmd_prefix=prefix,
-              call_timeout=TIMEOUT_PER_TEST)
-        box.reap()
+        with sandbox.Sandbox(work, sandbox.Limits(memory_mb=2048), mode) as box:
+            grade(work, chapters=CHAPTERS, include_hidden=True, json_path=results,
+                  call_timeout=TIMEOUT_PER_TEST, **box.grade_kwargs())
     return 0
 
 

@@ -10,6 +10,8 @@ restricted, data-only format (never pickle, in either direction):
 - numpy arrays and numpy scalars of numeric, boolean, string or datetime dtype
   (object and structured dtypes are refused);
 - :class:`Fn` references to functions of :mod:`course_lib.grading.testfns`;
+- :class:`Rng` seeds, which the worker turns into a fresh
+  ``np.random.default_rng(seed)`` (for exercises that take an ``rng``);
 - remote handles: anything else the student returns stays in the worker and the
   parent gets a :class:`RemoteObject` whose attributes and methods are forwarded.
 
@@ -54,6 +56,7 @@ __all__ = [
     "MissingFunction",
     "NotAttempted",
     "RemoteObject",
+    "Rng",
     "StudentCrash",
     "StudentError",
     "StudentModule",
@@ -247,6 +250,56 @@ class Fn:
                 f"course_lib.grading.testfns has no function {self.name!r}")
 
 
+#: largest seed entry an :class:`Rng` may carry (it crosses as a JSON integer)
+_MAX_SEED = 2**63
+
+
+def _check_seed(seed) -> int | tuple[int, ...]:
+    """``seed`` as a non-negative int or a non-empty tuple of them, else ValueError."""
+    items = seed if isinstance(seed, (list, tuple)) else (seed,)
+    if not items or len(items) > 16 or not all(
+            isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_))
+            and 0 <= s < _MAX_SEED for s in items):
+        raise ValueError(
+            f"an Rng seed must be an int in [0, 2**63) or a short tuple of such "
+            f"ints, got {seed!r}")
+    items = tuple(int(s) for s in items)
+    return items if isinstance(seed, (list, tuple)) else items[0]
+
+
+@dataclass(frozen=True)
+class Rng:
+    """A random generator for student code, sent as its seed.
+
+    A ``numpy.random.Generator`` cannot cross the process boundary (and its
+    seed cannot be read back from it), so a graded test passes ``Rng(7)``
+    where the exercise expects an ``rng``; the worker hands the student's
+    function a **new** ``np.random.default_rng(7)``, which draws exactly what
+    ``np.random.default_rng(7)`` draws in the test. Two calls with ``Rng(7)``
+    therefore see the same numbers (how tests check reproducibility).
+
+    Parameters
+    ----------
+    seed : int or tuple of int
+        What ``np.random.default_rng`` is called with: an int in
+        ``[0, 2**63)`` or a tuple of such ints (an entropy sequence).
+
+    Examples
+    --------
+    >>> W = ch06.he_init(4, 6, Rng(2))                        # doctest: +SKIP
+    >>> expected = np.random.default_rng(2).normal(size=(4, 6))
+    """
+
+    seed: int | tuple
+
+    def __post_init__(self):
+        object.__setattr__(self, "seed", _check_seed(self.seed))
+
+    def generator(self) -> np.random.Generator:
+        """The ``np.random.default_rng(seed)`` that the worker will build."""
+        return np.random.default_rng(self.seed)
+
+
 @dataclass(frozen=True)
 class Warned:
     """One warning raised during a call.
@@ -345,6 +398,8 @@ def encode(obj, bufs: list, on_other: Callable[[Any], dict], depth: int = 0,
         return _encode_array(np.asarray(obj), bufs, "s")
     if t is Fn:
         return {"f": obj.name}
+    if t is Rng:
+        return {"g": list(obj.seed) if isinstance(obj.seed, tuple) else obj.seed}
     if t is complex:
         return {"c": [obj.real, obj.imag]}
     if t is bytes or t is bytearray:
@@ -394,8 +449,14 @@ def _encode_array(arr: np.ndarray, bufs: list, tag: str) -> dict:
 
 
 def decode(node, bufs: Sequence, on_handle: Callable[[dict], Any],
-           on_fn: Callable[[str], Any], depth: int = 0):
-    """Inverse of :func:`encode`; ``on_handle``/``on_fn`` rebuild references."""
+           on_fn: Callable[[str], Any], depth: int = 0, *,
+           on_rng: Callable[[Any], Any] | None = None):
+    """Inverse of :func:`encode`; ``on_handle``/``on_fn`` rebuild references.
+
+    ``on_rng`` turns an :class:`Rng` seed into what the receiver wants (the
+    worker: a fresh ``np.random.default_rng(seed)``); by default it is
+    rebuilt as an :class:`Rng` (a malformed seed is a :class:`ProtocolError`).
+    """
     if depth > _MAX_DEPTH + 2:
         raise ProtocolError("message nested too deeply")
     if node is None or isinstance(node, (bool, int, float, str)):
@@ -403,6 +464,7 @@ def decode(node, bufs: Sequence, on_handle: Callable[[dict], Any],
     if not isinstance(node, dict) or not node:
         raise ProtocolError(f"unexpected node {type(node).__name__}")
     d = depth + 1
+    kw = {"on_rng": on_rng}
     if "r" in node or "h" in node:
         return on_handle(node)
     if "a" in node or "s" in node:
@@ -421,21 +483,21 @@ def decode(node, bufs: Sequence, on_handle: Callable[[dict], Any],
             raise ProtocolError("array payload does not match its shape")
         return arr.reshape(shape)
     if "l" in node:
-        return [decode(v, bufs, on_handle, on_fn, d) for v in node["l"]]
+        return [decode(v, bufs, on_handle, on_fn, d, **kw) for v in node["l"]]
     if "t" in node:
-        return tuple(decode(v, bufs, on_handle, on_fn, d) for v in node["t"])
+        return tuple(decode(v, bufs, on_handle, on_fn, d, **kw) for v in node["t"])
     if "d" in node:
         out = {}
         for k, v in node["d"]:
-            key = decode(k, bufs, on_handle, on_fn, d)
+            key = decode(k, bufs, on_handle, on_fn, d, **kw)
             try:
-                out[key] = decode(v, bufs, on_handle, on_fn, d)
+                out[key] = decode(v, bufs, on_handle, on_fn, d, **kw)
             except TypeError as exc:
                 raise ProtocolError(f"unhashable dict key: {exc}") from None
         return out
     if "S" in node or "F" in node:
         raw = node["S"] if "S" in node else node["F"]
-        items = [decode(v, bufs, on_handle, on_fn, d) for v in raw]
+        items = [decode(v, bufs, on_handle, on_fn, d, **kw) for v in raw]
         try:
             return set(items) if "S" in node else frozenset(items)
         except TypeError as exc:
@@ -449,6 +511,13 @@ def decode(node, bufs: Sequence, on_handle: Callable[[dict], Any],
         return int(str(node["I"]), 16)
     if "f" in node:
         return on_fn(str(node["f"]))
+    if "g" in node:
+        raw = node["g"]
+        try:
+            seed = _check_seed(tuple(raw) if isinstance(raw, list) else raw)
+        except (ValueError, TypeError) as exc:
+            raise ProtocolError(str(exc)) from None
+        return Rng(seed) if on_rng is None else on_rng(seed)
     raise ProtocolError(f"unknown node {sorted(node)[:3]}")
 
 
@@ -907,9 +976,13 @@ def _encode_args(args, kwargs, worker: _Worker):
                 raise StudentCrash("this object came from a worker that has since "
                                    "been restarted (after a timeout or a crash)")
             return {"h": obj._id}
+        if isinstance(obj, np.random.Generator):
+            raise TypeError("a numpy Generator cannot be sent to student code; pass "
+                            "Rng(seed) instead (the worker builds "
+                            "np.random.default_rng(seed) from it)")
         raise TypeError(f"cannot send a {type(obj).__name__} to student code; use "
-                        "arrays, numbers, strings, containers, Fn(...) or remote "
-                        "objects")
+                        "arrays, numbers, strings, containers, Fn(...), Rng(...) "
+                        "or remote objects")
 
     try:
         a = encode(tuple(args), bufs, on_other)

@@ -200,7 +200,7 @@ def _tail(text: str, n: int = 25) -> str:
 
 
 def _environment(env: dict | None, worker_cmd_prefix, rlimits, call_timeout,
-                 chapter_budget=None) -> dict:
+                 chapter_budget=None, worker_python=None) -> dict:
     full = dict(os.environ)
     full.update(env or {})
     full["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -208,6 +208,8 @@ def _environment(env: dict | None, worker_cmd_prefix, rlimits, call_timeout,
         full["COURSE_CHAPTER_BUDGET"] = str(float(chapter_budget))
     if worker_cmd_prefix is not None:
         full["COURSE_WORKER_PREFIX"] = json.dumps(list(worker_cmd_prefix))
+    if worker_python is not None:
+        full["COURSE_WORKER_PYTHON"] = str(worker_python)
     if rlimits is not None:
         full["COURSE_WORKER_RLIMITS"] = json.dumps(dict(rlimits))
     if call_timeout is not None:
@@ -242,7 +244,8 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
           json_path: str | Path | None = None,
           worker_cmd_prefix: Sequence[str] | None = None, env: dict | None = None, *,
           call_timeout: float | None = None, rlimits: dict | None = None,
-          chapter_budget: float | None = None) -> Report:
+          chapter_budget: float | None = None,
+          worker_python: str | Path | None = None) -> Report:
     """Grade the files in ``target`` and return the scorecard.
 
     Parameters
@@ -263,6 +266,10 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
         Also write Gradescope's ``results.json`` there.
     worker_cmd_prefix : list of str, optional
         Sandbox command put before every student worker (e.g. bubblewrap).
+    worker_python : str or Path, optional
+        Interpreter of the student workers (default: this one). A
+        :class:`~course_lib.grading.sandbox.Sandbox` gives both:
+        ``grade(target, **box.grade_kwargs())``.
     env : dict, optional
         Extra environment for the pytest process (and its workers).
     call_timeout : float, optional
@@ -294,7 +301,7 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
     hidden_dir = tests_dir / "hidden"
     mode = "run" if include_hidden else "count"
     full_env = _environment(env, worker_cmd_prefix, rlimits, call_timeout,
-                            chapter_budget)
+                            chapter_budget, worker_python)
     from course_lib.grading.plugin import verify
     from course_lib.grading.remote import set_dumpable
 

@@ -6,8 +6,8 @@ and passes the real function to the student's code. Every function takes an
 ndarray ``x`` of any shape and returns a Python float; each has a
 closed-form gradient (``grad_<name>``) that tests use as an oracle.
 
-``Fn("rng_<seed>")`` stands for a fresh ``np.random.default_rng(seed)`` (see
-:func:`__getattr__` below), for exercises that take an ``rng``.
+(Exercises that take an ``rng`` get one through
+:class:`course_lib.grading.remote.Rng`, not through this module.)
 """
 
 import numpy as np
@@ -77,32 +77,3 @@ GRADIENTS = {
     "weighted_cubic": grad_weighted_cubic,
     "log_sum_exp": grad_log_sum_exp,
 }
-
-
-class SeededGenerator(np.random.Generator):
-    """``np.random.default_rng(seed)``, made callable so that it can travel as ``Fn``.
-
-    It is a genuine ``numpy.random.Generator`` (same bit generator, same stream
-    as ``np.random.default_rng(seed)``); calling it is an error that says so.
-    """
-
-    def __call__(self, *args, **kwargs):
-        raise TypeError(
-            "rng is a numpy random Generator, not a function: use its "
-            "methods, e.g. rng.random(shape) or rng.permutation(n)"
-        )
-
-
-def __getattr__(name):
-    """Resolve ``rng_<seed>`` to a fresh generator seeded with ``seed``.
-
-    A ``numpy.random.Generator`` cannot cross the process boundary, but a
-    name can: a graded test passes ``Fn("rng_7")`` where the exercise expects
-    an ``rng``, and the worker resolves it here, each time to a **new**
-    generator that draws exactly what ``np.random.default_rng(7)`` would. Two
-    calls with ``Fn("rng_7")`` therefore see the same random numbers, which is
-    how tests check reproducibility.
-    """
-    if name.startswith("rng_") and name[4:].isdigit():
-        return SeededGenerator(np.random.PCG64(int(name[4:])))
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -157,7 +157,12 @@ class _Worker:
                 raise self.remote.ProtocolError(f"testfns has no function {name!r}")
             return fn
 
-        return self.remote.decode(node, bufs, on_handle, on_fn)
+        def on_rng(seed):
+            import numpy as np
+
+            return np.random.default_rng(seed)
+
+        return self.remote.decode(node, bufs, on_handle, on_fn, on_rng=on_rng)
 
     # -- replies -------------------------------------------------------------------
     def _student_frames(self, tb) -> list:

@@ -3,7 +3,8 @@
 Each fixture is a session-wide :class:`course_lib.grading.remote.StudentModule` for the
 chapter's file in the target folder; the student's code runs in a separate worker
 process, never in this one. Works under plain ``pytest tests/exercises`` as well as
-under ``course grade``.
+under ``course grade``. Reference computations shared by several test files
+(finite differences, the sigmoid, the XOR data) live in ``oracles.py`` here.
 
 Options
 -------
@@ -30,6 +31,9 @@ COURSE_CHAPTER_BUDGET
     bounded by their own limit and not counted.
 COURSE_WORKER_PREFIX
     JSON list prepended to the worker command (a sandbox such as bubblewrap).
+COURSE_WORKER_PYTHON
+    Interpreter the worker runs (default: this one); the sandbox's fallback as
+    root gives its workers a copy they can read.
 COURSE_WORKER_RLIMITS
     JSON object of resource limits for the worker, e.g. ``{"RLIMIT_AS": 2e9}``.
 """
@@ -50,6 +54,11 @@ try:  # a student bundle may not have course_lib installed
     import course_lib  # noqa: F401
 except ImportError:  # pragma: no cover - exercised in release bundles
     sys.path.insert(0, str(COURSE_ROOT))
+
+# the tests import their shared oracles by name (``from oracles import fd``):
+# pytest's default import mode puts this folder on sys.path, importlib mode not
+if str(HERE) not in sys.path:
+    sys.path.append(str(HERE))
 
 from course_lib.grading import CHAPTERS  # noqa: E402
 from course_lib.grading.plugin import check_graded_items  # noqa: E402
@@ -114,6 +123,7 @@ def _student_modules(pytestconfig, student_target):
     timeout = pytestconfig.getoption("student_timeout", default=None) or float(
         os.environ.get("COURSE_TIMEOUT") or DEFAULT_TIMEOUT)
     prefix = _json_env("COURSE_WORKER_PREFIX", list)
+    python = os.environ.get("COURSE_WORKER_PYTHON") or None
     rlimits = _json_env("COURSE_WORKER_RLIMITS", dict)
     raw = os.environ.get("COURSE_CHAPTER_BUDGET")
     budget = DEFAULT_CHAPTER_BUDGET if not raw else float(raw)
@@ -123,7 +133,8 @@ def _student_modules(pytestconfig, student_target):
         if chapter not in opened:
             opened[chapter] = StudentModule(student_target, CHAPTERS[chapter][0],
                                             timeout=timeout, worker_cmd_prefix=prefix,
-                                            rlimits=rlimits, budget=budget or None)
+                                            rlimits=rlimits, budget=budget or None,
+                                            python=python)
         return opened[chapter]
 
     yield get

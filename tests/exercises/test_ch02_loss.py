@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from oracles import fd
 
 from course_lib.grading import feedback as fb
 
@@ -48,21 +49,6 @@ def _softmax_oracle(z):
     return out
 
 
-def _fd(f, x, h=1e-6):
-    """Centred finite differences of the scalar f at every entry of x."""
-    x = np.array(x, dtype=float)
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        up = f(x)
-        x[idx] = old - h
-        down = f(x)
-        x[idx] = old
-        g[idx] = (up - down) / (2 * h)
-    return g
-
-
 def _loss_factors(n_entries, n_rows):
     factors = {
         float(n_entries): "the loss is a sum; the course averages over the batch "
@@ -101,7 +87,7 @@ def test_mse__mean_over_all_entries(ch02):
 def test_mse_grad__matches_finite_differences(ch02):
     y_true = RNG.normal(size=(4, 3))
     y_pred = RNG.normal(size=(4, 3))
-    expected = _fd(lambda p: _mse_oracle(y_true, p), y_pred)
+    expected = fd(lambda p: _mse_oracle(y_true, p), y_pred)
     factors = {
         0.5: "the gradient is off by a factor of 2: d/dy of (y - t)^2 is 2 (y - t).",
         12.0: "the gradient is 12 times too large (12 entries): the mean's 1/(N K) "

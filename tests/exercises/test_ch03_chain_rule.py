@@ -13,31 +13,13 @@ import math
 
 import numpy as np
 import pytest
+from oracles import dense_grads, fd, sigmoid, two_layer_forward
 
 from course_lib.grading import feedback as fb
 from course_lib.grading.remote import Fn
 from course_lib.grading.testfns import GRADIENTS
 
 RNG = np.random.default_rng(303)
-
-
-def _sig(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def _fd(f, x, h=1e-6):
-    """Centred finite differences of the scalar f at every entry of x."""
-    x = np.array(x, dtype=float)
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        up = f(x)
-        x[idx] = old - h
-        down = f(x)
-        x[idx] = old
-        g[idx] = (up - down) / (2 * h)
-    return g
 
 
 # ---------------------------------------------------------------- sigmoid_backward
@@ -47,9 +29,9 @@ def _fd(f, x, h=1e-6):
 def test_sigmoid_backward__matches_finite_differences(ch03):
     Z = RNG.normal(size=(3, 4))
     dA = RNG.normal(size=(3, 4))
-    expected = _fd(lambda z: float(np.sum(dA * _sig(z))), Z)
+    expected = fd(lambda z: float(np.sum(dA * sigmoid(z))), Z)
     got = fb.check_shape("dZ", ch03.sigmoid_backward(dA, Z), Z.shape)
-    s = _sig(Z)
+    s = sigmoid(Z)
     if np.allclose(got, dA):
         fb.fail("sigmoid_backward returned dA unchanged: the chain rule multiplies "
                 "it by the sigmoid's derivative sigma(Z) * (1 - sigma(Z)).")
@@ -133,16 +115,6 @@ def _dense_case(n=N, seed=0):
     return X, W, b, dZ
 
 
-def _dense_grads(X, W, b, dZ):
-    """Finite differences of L = sum(dZ * (X @ W + b)), whose gradient wrt Z is dZ."""
-
-    def loss(X_, W_, b_):
-        return float(np.sum(dZ * (X_ @ W_ + b_)))
-
-    return (_fd(lambda x: loss(x, W, b), X), _fd(lambda w: loss(X, w, b), W),
-            _fd(lambda v: loss(X, W, v), b))
-
-
 def _call_dense(ch03, X, W, dZ):
     got = fb.unpack("dense_backward", ch03.dense_backward(dZ, X, W), 3,
                     ("dX", "dW", "db"))
@@ -153,7 +125,7 @@ def _call_dense(ch03, X, W, dZ):
 def test_dense_backward__dW_matches_finite_differences(ch03):
     X, W, b, dZ = _dense_case()
     _, dW, _ = _call_dense(ch03, X, W, dZ)
-    _, expected, _ = _dense_grads(X, W, b, dZ)
+    _, expected, _ = dense_grads(X, W, b, dZ)
     fb.check_shape("dW", dW, W.shape,
                    f"dW must match W {W.shape}: use X.T @ dZ, "
                    f"({D_IN}, {N}) @ ({N}, {D_OUT}).")
@@ -166,7 +138,7 @@ def test_dense_backward__dW_matches_finite_differences(ch03):
 def test_dense_backward__dX_matches_finite_differences(ch03):
     X, W, b, dZ = _dense_case(seed=1)
     dX, _, _ = _call_dense(ch03, X, W, dZ)
-    expected, _, _ = _dense_grads(X, W, b, dZ)
+    expected, _, _ = dense_grads(X, W, b, dZ)
     fb.check_shape("dX", dX, X.shape,
                    f"dX must match X {X.shape}: use dZ @ W.T, "
                    f"({N}, {D_OUT}) @ ({D_OUT}, {D_IN}).")
@@ -179,7 +151,7 @@ def test_dense_backward__dX_matches_finite_differences(ch03):
 def test_dense_backward__db_matches_finite_differences(ch03):
     X, W, b, dZ = _dense_case(seed=2)
     _, _, db = _call_dense(ch03, X, W, dZ)
-    _, _, expected = _dense_grads(X, W, b, dZ)
+    _, _, expected = dense_grads(X, W, b, dZ)
     fb.check_shape("db", db, b.shape,
                    f"db must match b {b.shape}: sum dZ over the batch (axis=0).")
     fb.check_close("db", db, expected, rtol=1e-6, atol=1e-8,
@@ -192,7 +164,7 @@ def test_dense_backward__db_matches_finite_differences(ch03):
 def test_dense_backward__batch_of_one(ch03):
     X, W, b, dZ = _dense_case(n=1, seed=3)
     dX, dW, db = _call_dense(ch03, X, W, dZ)
-    eX, eW, eb = _dense_grads(X, W, b, dZ)
+    eX, eW, eb = dense_grads(X, W, b, dZ)
     fb.check_close("dX", dX, eX, rtol=1e-6, atol=1e-8, context="for N = 1")
     fb.check_close("dW", dW, eW, rtol=1e-6, atol=1e-8, context="for N = 1")
     fb.check_close("db", db, eb, rtol=1e-6, atol=1e-8, context="for N = 1",
@@ -259,8 +231,7 @@ def _bp_case():
 
 
 def _bp_loss(X, y, p):
-    y_hat = _sig(_sig(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"])
-    return float(np.mean((y_hat - y) ** 2))
+    return float(np.mean((two_layer_forward(p, X) - y) ** 2))
 
 
 BP_FACTORS = {
@@ -293,7 +264,7 @@ def _check_bp(ch03, key, points_to):
         p[param] = value
         return _bp_loss(X, y, p)
 
-    expected = _fd(loss_of, params[param])
+    expected = fd(loss_of, params[param])
     fb.check_shape(key, grads[key], params[param].shape,
                    f"{key} must have the shape of {param} {params[param].shape}.")
     fb.check_close(key, grads[key], expected, rtol=1e-5, atol=1e-9,

@@ -4,8 +4,8 @@ Oracles: rows labelled by their own index (so a batch shows which examples it
 holds and whether inputs stayed with their targets), the update formulas as
 written in the docstrings, iterated here, and hand-worked sequences.
 
-``Fn("rng_<seed>")`` stands for a fresh ``np.random.default_rng(seed)`` in the
-student's worker (see ``course_lib.grading.testfns``).
+``Rng(seed)`` stands for a fresh ``np.random.default_rng(seed)`` in the
+student's worker (see ``course_lib.grading.remote.Rng``).
 """
 
 import math
@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 
 from course_lib.grading import feedback as fb
-from course_lib.grading.remote import Fn, RemoteObject, StudentError
+from course_lib.grading.remote import RemoteObject, Rng, StudentError
 
 # ---------------------------------------------------------------- minibatches
 
 
 def _collect(ch05, X, y, batch_size, seed):
     """Every (X_batch, y_batch) that the student's iterator yields, in order."""
-    out = ch05.iterate_minibatches(X, y, batch_size, Fn(f"rng_{seed}"))
+    out = ch05.iterate_minibatches(X, y, batch_size, Rng(seed))
     limit = X.shape[0] + 5
     if isinstance(out, list | tuple):
         batches = list(out)

@@ -5,8 +5,8 @@ standard errors for the sample size used (a correct solution fails with
 probability below 1e-8; the seeds are fixed anyway). Deterministic functions
 are checked against closed forms and hand-worked cases.
 
-``Fn("rng_<seed>")`` stands for a fresh ``np.random.default_rng(seed)`` in the
-student's worker (see ``course_lib.grading.testfns``).
+``Rng(seed)`` stands for a fresh ``np.random.default_rng(seed)`` in the
+student's worker (see ``course_lib.grading.remote.Rng``).
 """
 
 import math
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from course_lib.grading import feedback as fb
-from course_lib.grading.remote import Fn
+from course_lib.grading.remote import Rng
 
 # ---------------------------------------------------------------- initialisation
 
@@ -42,14 +42,14 @@ def _check_mean_std(name, W, std, formula):
 
 @pytest.mark.points(1)
 def test_he_init__shape(ch06):
-    fb.check_shape("W", ch06.he_init(7, 3, Fn("rng_0")), (7, 3),
+    fb.check_shape("W", ch06.he_init(7, 3, Rng(0)), (7, 3),
                    "W has shape (n_in, n_out).")
 
 
 @pytest.mark.points(2)
 def test_he_init__normal_statistics(ch06):
     n_in, n_out = 500, 400
-    W = fb.check_shape("W", ch06.he_init(n_in, n_out, Fn("rng_1")), (n_in, n_out))
+    W = fb.check_shape("W", ch06.he_init(n_in, n_out, Rng(1)), (n_in, n_out))
     _check_mean_std("W", W, math.sqrt(2.0 / n_in), "He's sqrt(2 / n_in)")
     kurt = _moments(W)[2]
     if abs(kurt - 3.0) > 6 * math.sqrt(24.0 / W.size):
@@ -59,9 +59,9 @@ def test_he_init__normal_statistics(ch06):
 
 @pytest.mark.points(1)
 def test_he_init__uses_rng(ch06):
-    a = fb.as_array("W", ch06.he_init(4, 6, Fn("rng_2")))
-    b = fb.as_array("W", ch06.he_init(4, 6, Fn("rng_2")))
-    c = fb.as_array("W", ch06.he_init(4, 6, Fn("rng_3")))
+    a = fb.as_array("W", ch06.he_init(4, 6, Rng(2)))
+    b = fb.as_array("W", ch06.he_init(4, 6, Rng(2)))
+    c = fb.as_array("W", ch06.he_init(4, 6, Rng(3)))
     if not np.array_equal(a, b) or np.array_equal(a, c):
         fb.fail("he_init must take its random numbers from the rng argument, so the "
                 "same seed gives the same weights and another seed other weights.")
@@ -69,7 +69,7 @@ def test_he_init__uses_rng(ch06):
 
 @pytest.mark.points(1)
 def test_xavier_init__shape(ch06):
-    fb.check_shape("W", ch06.xavier_init(5, 2, Fn("rng_4")), (5, 2),
+    fb.check_shape("W", ch06.xavier_init(5, 2, Rng(4)), (5, 2),
                    "W has shape (n_in, n_out).")
 
 
@@ -77,7 +77,7 @@ def test_xavier_init__shape(ch06):
 def test_xavier_init__uniform_bounds_and_variance(ch06):
     n_in, n_out = 300, 500
     a = math.sqrt(6.0 / (n_in + n_out))
-    W = fb.check_shape("W", ch06.xavier_init(n_in, n_out, Fn("rng_5")),
+    W = fb.check_shape("W", ch06.xavier_init(n_in, n_out, Rng(5)),
                        (n_in, n_out))
     _check_mean_std("W", W, a / math.sqrt(3.0),
                     "Xavier's a / sqrt(3) = sqrt(2 / (n_in + n_out))")
@@ -209,7 +209,7 @@ def test_dead_relu_fraction__units_are_columns(ch06):
 
 
 def _dropout(ch06, X, p, seed, training=True):
-    res = ch06.call("dropout_forward", X.copy(), p, Fn(f"rng_{seed}"), training)
+    res = ch06.call("dropout_forward", X.copy(), p, Rng(seed), training)
     out, mask = fb.unpack("dropout_forward", res.value, 2, ("out", "mask"))
     out = fb.check_shape("out", out, X.shape)
     mask = fb.check_shape("mask", mask, X.shape)

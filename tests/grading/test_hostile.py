@@ -102,7 +102,9 @@ def graded(tmp_path_factory):
     tests = root / "graded-tests" / "tests" / "exercises"
     tests.mkdir(parents=True)
     src = REPO / "tests" / "exercises"
-    for name in ("conftest.py", f"test_{CH01}.py", f"test_{CH02}.py"):
+    # the tests of chapters 1 and 2 and the oracles they import
+    for name in ("conftest.py", "oracles.py", f"test_{CH01}.py",
+                 f"test_{CH02}.py"):
         shutil.copy(src / name, tests / name)
     subs = root / "submissions"
     subs.mkdir()
@@ -285,6 +287,10 @@ def test_degraded_mode_keeps_scores_and_restores_tests(graded, tmp_path):
     assert _survivors() == []
     for sid, o in outcomes.items():
         assert o.scores == graded["outcomes"][sid].scores, sid
-    assert "restored" in outcomes["overwrite_tests"].chapter_problems["tests"]
+    if os.geteuid() == 0:
+        # as root the fallback's worker is another uid: it cannot even try
+        assert "tests" not in outcomes["overwrite_tests"].chapter_problems
+    else:  # the worker is this user: the tests guard puts the files back
+        assert "restored" in outcomes["overwrite_tests"].chapter_problems["tests"]
     assert _digest(graded["tests"]) == before
     assert "SANDBOX DEGRADED" in (tmp_path / "out" / "summary.md").read_text()

@@ -50,8 +50,12 @@ def test_bundle_layout(bundle):
         "book/01_forward_pass.ipynb", "book/02_loss.ipynb",
         "book/03_chain_rule.ipynb"}
     assert {n for n in names if n.startswith("tests/")} == {
-        "tests/exercises/conftest.py", "tests/exercises/test_ch01_forward_pass.py",
+        "tests/exercises/conftest.py", "tests/exercises/oracles.py",
+        "tests/exercises/test_ch01_forward_pass.py",
         "tests/exercises/test_ch02_loss.py", "tests/exercises/test_ch03_chain_rule.py"}
+    # the shared oracles ship byte for byte (the public tests import them)
+    assert (root / "tests/exercises/oracles.py").read_bytes() == (
+        REPO / "tests/exercises/oracles.py").read_bytes()
     assert "course_lib/grading/runner.py" in names
     for tool in ("release.py", "batch.py", "sandbox.py"):
         assert f"course_lib/grading/{tool}" not in names
@@ -257,7 +261,8 @@ def test_gradescope_bundle_grades_with_hidden_tests(bundle, manifest, tmp_path):
         names = set(zf.namelist())
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in zf.infolist()}
         zf.extractall(tmp_path / "source")
-    assert {"setup.sh", "run_autograder", "grade_submission.py"} <= names
+    assert {"setup.sh", "run_autograder", "grade_submission.py",
+            "tests/exercises/oracles.py"} <= names
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     assert any(n.startswith("tests/exercises/hidden/test_ch01") for n in names)
     assert not any(n.startswith("tests/exercises/hidden/test_ch04") for n in names)

@@ -23,6 +23,7 @@ from course_lib.grading.remote import (
     MissingFunction,
     NotAttempted,
     RemoteObject,
+    Rng,
     StudentCrash,
     StudentError,
     StudentModule,
@@ -362,6 +363,82 @@ def test_sys_exit_in_a_call_is_reported_and_the_worker_lives_on(student):
         student.exit_call(3)
     assert info.value.type_name == "SystemExit" and "sys.exit(3)" in info.value.reason
     assert student.pid() == before
+
+
+def test_rng_arrives_as_a_fresh_generator_with_that_seed(tmp_path):
+    source = """
+        import numpy as np
+        def draw(rng, n):
+            return type(rng).__module__ + "." + type(rng).__name__, rng.normal(size=n)
+        def draw_twice(a, b):
+            return a is b, a.random(3), b.random(3)
+        def kw(*, rng):
+            return rng.integers(0, 1000, size=4)
+        """
+    mod = _one_off(tmp_path, source, name="rngs")
+    try:
+        kind, got = mod.draw(Rng(7), 5)
+        assert kind == "numpy.random._generator.Generator"
+        np.testing.assert_array_equal(got, np.random.default_rng(7).normal(size=5))
+        # a new generator on every call: the same seed gives the same numbers
+        np.testing.assert_array_equal(mod.draw(Rng(7), 5)[1], got)
+        assert not np.array_equal(mod.draw(Rng(8), 5)[1], got)
+        # and a new one for every occurrence within a call
+        same, a, b = mod.draw_twice(Rng(3), Rng(3))
+        assert same is False and np.array_equal(a, b)
+        np.testing.assert_array_equal(
+            mod.kw(rng=Rng((1, 2))),
+            np.random.default_rng((1, 2)).integers(0, 1000, size=4))
+        np.testing.assert_array_equal(mod.kw(rng=Rng(np.int64(5))),
+                                      Rng(5).generator().integers(0, 1000, size=4))
+        # the student's function receives it; the record gives back a handle
+        res = mod.call("draw", Rng(7), 2)
+        assert isinstance(res.args[0], RemoteObject)
+        assert res.args[0].remote_type.endswith("Generator")
+    finally:
+        mod.close()
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63, 1.5, True, "7", (), None, [1, -2]])
+def test_rng_refuses_seeds_that_default_rng_would_not_take_the_same_way(seed):
+    with pytest.raises(ValueError, match="Rng seed"):
+        Rng(seed)
+
+
+def test_a_numpy_generator_itself_cannot_be_sent(student):
+    with pytest.raises(TypeError, match=r"Rng\(seed\)"):
+        student.apply(np.random.default_rng(0), 1)
+
+
+def test_a_forged_rng_seed_is_a_protocol_error():
+    from course_lib.grading.remote import ProtocolError, decode
+
+    def refuse(_):
+        raise AssertionError("not a handle or function")
+
+    assert decode({"g": [4, 5]}, [], refuse, refuse) == Rng((4, 5))
+    for bad in ({"g": -3}, {"g": "x"}, {"g": [1, [2]]}, {"g": 2**64}):
+        with pytest.raises(ProtocolError):
+            decode(bad, [], refuse, refuse, on_rng=np.random.default_rng)
+
+
+def test_grading_leaves_no_bytecode_in_the_students_folder(tmp_path):
+    _write(tmp_path, "helper", "def twice(x):\n    return 2 * x\n")
+    source = """
+        import helper
+        def f(x):
+            return helper.twice(x)
+        """
+    mod = _one_off(tmp_path, source, name="uses_helper")
+    try:
+        assert mod.f(3) == 6
+        mod.restart()  # a second import would use bytecode if it had been written
+        assert mod.f(4) == 8
+    finally:
+        mod.close()
+    leftovers = [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")
+                 if p.name == "__pycache__" or p.suffix == ".pyc"]
+    assert leftovers == []
 
 
 def test_fn_references_resolve_to_testfns(student):

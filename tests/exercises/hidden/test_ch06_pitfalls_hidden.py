@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from course_lib.grading import feedback as fb
-from course_lib.grading.remote import Fn
+from course_lib.grading.remote import Rng
 
 pytestmark = pytest.mark.hidden
 
@@ -22,7 +22,7 @@ def test_clip_by_global_norm__exactly_at_max_norm(ch06):
 @pytest.mark.points(1)
 def test_dropout_forward__p_zero_keeps_everything(ch06):
     X = np.random.default_rng(661).normal(size=(5, 4))
-    out = fb.unpack("dropout_forward", ch06.dropout_forward(X, 0.0, Fn("rng_9"), True),
+    out = fb.unpack("dropout_forward", ch06.dropout_forward(X, 0.0, Rng(9), True),
                     2, ("out", "mask"))
     fb.check_close("out", out[0], X, rtol=1e-12, context="with p = 0")
     fb.check_close("mask", out[1], np.ones_like(X), rtol=1e-12, context="with p = 0")

@@ -1,0 +1,131 @@
+"""Reference computations shared by the graded tests (public and hidden).
+
+Everything here is computed from first principles with plain numpy: centred
+finite differences, the sigmoid's closed form, the binary cross-entropy
+formula, the XOR truth table. Nothing imports the student's code,
+``solutions/`` or the engine in ``course_lib``, so a test that compares a
+student's answer with these values compares it with an independent oracle.
+
+Test modules import it by name (``from oracles import fd``): pytest puts
+``tests/exercises`` on ``sys.path`` when it loads the folder's conftest.
+Releases copy this file next to the public tests (student bundles and the
+Gradescope autograder).
+"""
+
+import numpy as np
+
+#: The four XOR inputs, shape (4, 2), and their targets, shape (4, 1).
+XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+
+
+def fd(f, x, h=1e-6):
+    """Centred finite differences of a scalar function at every entry of ``x``.
+
+    ``g[i] = (f(x + h e_i) - f(x - h e_i)) / (2 h)``, one entry at a time; the
+    error is O(h^2) for a smooth ``f``.
+
+    Parameters
+    ----------
+    f : callable
+        Takes an array of the shape of ``x``, returns a float. It receives a
+        working copy that is modified between calls, so it must not keep it.
+    x : array_like, shape (...)
+        Where to differentiate (not modified).
+    h : float
+        Step.
+
+    Returns
+    -------
+    ndarray, shape like ``x``
+        The estimated gradient of ``f`` at ``x``.
+    """
+    x = np.array(x, dtype=float)
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        up = f(x)
+        x[idx] = old - h
+        down = f(x)
+        x[idx] = old
+        g[idx] = (up - down) / (2 * h)
+    return g
+
+
+def sigmoid(z):
+    """``1 / (1 + exp(-z))`` entry by entry (for the moderate ``z`` of the tests).
+
+    Parameters
+    ----------
+    z : array_like, shape (...)
+
+    Returns
+    -------
+    ndarray, shape like ``z``
+    """
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+
+
+def two_layer_forward(params, X):
+    """Output of the sigmoid-sigmoid network of chapters 3 and 4.
+
+    ``y_hat = sigmoid(sigmoid(X W1 + b1) W2 + b2)``.
+
+    Parameters
+    ----------
+    params : dict
+        ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, K), ``b2`` (K,).
+    X : ndarray, shape (N, D)
+
+    Returns
+    -------
+    y_hat : ndarray, shape (N, K)
+    """
+    A1 = sigmoid(X @ params["W1"] + params["b1"])
+    return sigmoid(A1 @ params["W2"] + params["b2"])
+
+
+def bce(y, y_hat):
+    """Binary cross-entropy, the mean over every entry.
+
+    Parameters
+    ----------
+    y : ndarray, shape (N, K)
+        Targets in {0, 1}.
+    y_hat : ndarray, shape (N, K)
+        Predicted probabilities, strictly between 0 and 1.
+
+    Returns
+    -------
+    float
+    """
+    return float(-np.mean(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)))
+
+
+def dense_grads(X, W, b, dZ):
+    """Finite-difference gradients of a dense layer, for an upstream ``dZ``.
+
+    They are the gradients of ``L = sum(dZ * (X W + b))``, whose gradient with
+    respect to ``Z = X W + b`` is exactly ``dZ``: what ``dense_backward(dZ, X,
+    W)`` must return.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, D_in)
+    W : ndarray, shape (D_in, D_out)
+    b : ndarray, shape (D_out,)
+    dZ : ndarray, shape (N, D_out)
+
+    Returns
+    -------
+    dX : ndarray, shape (N, D_in)
+    dW : ndarray, shape (D_in, D_out)
+    db : ndarray, shape (D_out,)
+    """
+
+    def loss(X_, W_, b_):
+        return float(np.sum(dZ * (X_ @ W_ + b_)))
+
+    return (fd(lambda x: loss(x, W, b), X), fd(lambda w: loss(X, w, b), W),
+            fd(lambda v: loss(X, W, v), b))
