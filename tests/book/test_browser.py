@@ -182,6 +182,19 @@ def test_page_renders_offline(browser, server, rel):
             if not target.exists():
                 bad.append(url.path)
         assert not bad, f"{rel}: internal links to missing files: {bad[:5]}"
+        # 6. a chapter can be launched (Colab opens the .ipynb, Binder) and downloaded
+        if is_chapter:
+            launch = page.evaluate(
+                "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
+            )
+            notebook = rel.with_suffix(".ipynb").as_posix()
+            for host in ("colab.research.google.com", "mybinder.org"):
+                assert any(host in h and notebook in h for h in launch), (
+                    f"{rel}: no {host} launch button for {notebook}"
+                )
+            assert page.locator(".btn-download-source-button").count(), (
+                f"{rel}: no download button"
+            )
         SHOTS.mkdir(parents=True, exist_ok=True)
         name = rel.as_posix().replace("/", "_").removesuffix(".html")
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
