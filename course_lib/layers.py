@@ -188,7 +188,7 @@ class Dense(Layer):
             raise RuntimeError(f"{self!r}.backward called before forward")
         self._check_grad(dZ, (self.X.shape[0], self.n_out), "dZ")
         np.matmul(self.X.T, dZ, out=self.grads["W"])   # dW written in place: no copy
-        self.grads["b"][...] = dZ.sum(axis=0)
+        np.add.reduce(dZ, axis=0, out=self.grads["b"])  # db: sum over the batch
         return dZ @ self.params["W"].T if need_dX else None
 
     def __repr__(self):

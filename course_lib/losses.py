@@ -138,7 +138,7 @@ class MSE(Loss):
 
     def _value_and_grad(self, y_true, y_pred, need_grad=True):
         diff = y_pred - y_true
-        value = float((diff * diff).sum()) / diff.size
+        value = float(np.vdot(diff, diff)) / diff.size   # sum of squares / (N D)
         return value, (diff * (2.0 / diff.size) if need_grad else None)
 
 
