@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from .activations import logsumexp, sigmoid, softmax, softplus
+from .activations import sigmoid, softplus
 from .errors import ShapeError, shape_str
 
 __all__ = [
@@ -248,21 +248,25 @@ class SoftmaxCrossEntropy(Loss):
 
     def _value_and_grad(self, y_true, y_pred, need_grad=True):
         n = y_pred.shape[0]
-        lse = logsumexp(y_pred, axis=1)                    # (N,)
+        # one exp serves both the log-sum-exp (the loss) and the softmax (the gradient)
+        m = y_pred.max(axis=1, keepdims=True)
+        e = np.exp(y_pred - m)                             # (N, C), no overflow
+        total = e.sum(axis=1, keepdims=True)               # (N, 1)
+        lse = (m + np.log(total))[:, 0]                    # logsumexp(y_pred), (N,)
         if y_true.ndim == 1:                               # integer labels
-            z_true = y_pred[np.arange(n), y_true]
-            value = float((lse - z_true).sum()) / n
+            rows = np.arange(n)
+            value = float((lse - y_pred[rows, y_true]).sum()) / n
             if not need_grad:
                 return value, None
-            dZ = softmax(y_pred, axis=1)
-            dZ[np.arange(n), y_true] -= 1.0
+            dZ = e / total                                 # softmax(y_pred)
+            dZ[rows, y_true] -= 1.0
             dZ /= n
             return value, dZ
         # targets (N, C): L = -sum_j y_j log softmax(z)_j
         value = float((y_true * (lse[:, None] - y_pred)).sum()) / n
         if not need_grad:
             return value, None
-        dZ = softmax(y_pred, axis=1) * y_true.sum(axis=1, keepdims=True) - y_true
+        dZ = (e / total) * y_true.sum(axis=1, keepdims=True) - y_true
         return value, dZ / n
 
 
