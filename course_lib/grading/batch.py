@@ -454,22 +454,13 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _kill_descendants() -> None:
-    import signal
+    from .remote import kill_pids
 
     for _ in range(3):
         pids = _descendants(os.getpid())
         if not pids:
             return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        for pid in pids:
-            try:
-                os.waitpid(pid, 0)
-            except (ChildProcessError, OSError):
-                pass
+        kill_pids(pids, reap=True)
 
 
 def _grade_one(args: argparse.Namespace) -> int:

@@ -657,6 +657,28 @@ def _children() -> list[int]:
     return out
 
 
+def kill_pids(pids, reap: bool = False) -> int:
+    """SIGKILL every process in ``pids`` (those already gone are skipped).
+
+    With ``reap=True`` also wait for them, so that children of this process leave
+    no zombies. Returns how many were signalled.
+    """
+    killed = 0
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
+        except OSError:
+            pass
+    if reap:
+        for pid in pids:
+            try:
+                os.waitpid(pid, 0)
+            except (ChildProcessError, OSError):
+                pass
+    return killed
+
+
 def reap_strays(rounds: int = 50) -> int:
     """Kill (and wait for) children of this process that are not live workers.
 
@@ -672,17 +694,7 @@ def reap_strays(rounds: int = 50) -> int:
         strays = [pid for pid in _children() if pid not in keep]
         if not strays:
             break
-        for pid in strays:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except OSError:
-                pass
-        for pid in strays:
-            try:
-                os.waitpid(pid, 0)
-            except (ChildProcessError, OSError):
-                pass
+        killed += kill_pids(strays, reap=True)
     return killed
 
 

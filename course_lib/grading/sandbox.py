@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_lib
+from course_lib.grading.remote import kill_pids
 
 #: Name of the environment variable that marks every sandboxed process, so
 #: that :func:`reap` can find and kill anything a submission left behind.
@@ -923,12 +924,7 @@ def reap(token: str) -> int:
         pids = processes_with_token(token)
         if not pids:
             break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except OSError:
-                pass
+        killed += kill_pids(pids)
         time.sleep(0.05)
     return killed
 
