@@ -24,18 +24,18 @@ EXIT_OK, EXIT_BELOW, EXIT_CANNOT = 0, 1, 2
 
 # subcommand -> (module, help); each module has add_arguments(parser) and main(args)
 _DELEGATED = {
-    "release": ("course_lib.grading.release",
+    "release": ("course_lib.grading.assign.release",
                 "build a student bundle of chosen chapters (no solutions, no hidden "
                 "tests)"),
-    "grade-batch": ("course_lib.grading.batch",
+    "grade-batch": ("course_lib.grading.batch.grade_batch",
                     "grade many submissions, each sandboxed, into a CSV gradebook"),
-    "manifest": ("course_lib.grading.manifest",
+    "manifest": ("course_lib.grading.checking.manifest",
                  "show, write or check the points manifest (points per exercise)"),
 }
 
 
 def _course_root() -> Path | None:
-    from course_lib.grading.runner import find_course_root
+    from course_lib.grading.checking.runner import find_course_root
 
     return find_course_root()
 
@@ -81,7 +81,11 @@ def _add_grade(sub) -> None:
 
 
 def _cmd_grade(args) -> int:
-    from course_lib.grading.runner import DEFAULT_TOTAL_TIMEOUT, GradingError, grade
+    from course_lib.grading.checking.runner import (
+        DEFAULT_TOTAL_TIMEOUT,
+        GradingError,
+        grade,
+    )
 
     try:
         report = grade(args.target, chapters=args.chapters or None,
@@ -121,7 +125,7 @@ def _add_exercises(sub) -> None:
 
 
 def _cmd_exercises(args) -> int:
-    from course_lib.grading.stubs import StubError, check_dir, generate_dir
+    from course_lib.grading.assign.stubs import StubError, check_dir, generate_dir
 
     root = _course_root()
     solutions = args.solutions or (root / "solutions" if root else None)

@@ -53,7 +53,7 @@ def check(spec: str | int | None = None, *, target=None, include_hidden: bool = 
     >>> from course_lib.grading import check
     >>> check("ch03")                                   # doctest: +SKIP
     """
-    from course_lib.grading.runner import grade
+    from course_lib.grading.checking.runner import grade
 
     chapters = None if spec is None else [spec]
     return grade(target, chapters=chapters, include_hidden=include_hidden, **kwargs)
@@ -61,11 +61,11 @@ def check(spec: str | int | None = None, *, target=None, include_hidden: bool = 
 
 def __getattr__(name: str):
     if name in ("grade", "classroom_config"):
-        from course_lib.grading import runner
+        from course_lib.grading.checking import runner
 
         return getattr(runner, name)
     if name == "Report":
-        from course_lib.grading.report import Report
+        from course_lib.grading.checking.report import Report
 
         return Report
     raise AttributeError(f"module 'course_lib.grading' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Fixtures for the graded tests: one proxy per chapter (``ch01`` ... ``ch07``).
 
-Each fixture is a session-wide :class:`course_lib.grading.remote.StudentModule` for the
+Each fixture is a session-wide :class:`course_lib.grading.checking.remote.StudentModule` for the
 chapter's file in the target folder; the student's code runs in a separate worker
 process, never in this one. Works under plain ``pytest tests/exercises`` as well as
 under ``course grade``. Reference computations shared by several test files
@@ -61,8 +61,8 @@ if str(HERE) not in sys.path:
     sys.path.append(str(HERE))
 
 from course_lib.grading import CHAPTERS  # noqa: E402
-from course_lib.grading.plugin import check_graded_items  # noqa: E402
-from course_lib.grading.remote import DEFAULT_TIMEOUT, StudentModule  # noqa: E402
+from course_lib.grading.checking.plugin import check_graded_items  # noqa: E402
+from course_lib.grading.checking.remote import DEFAULT_TIMEOUT, StudentModule  # noqa: E402
 
 DEFAULT_CHAPTER_BUDGET = 120.0
 

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from course_lib.grading import feedback as fb
+from course_lib.grading.checking import feedback as fb
 
 RNG = np.random.default_rng(101)
 

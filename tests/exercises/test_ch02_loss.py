@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from oracles import fd
 
-from course_lib.grading import feedback as fb
+from course_lib.grading.checking import feedback as fb
 
 RNG = np.random.default_rng(202)
 

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from oracles import dense_grads, fd, sigmoid, two_layer_forward
 
-from course_lib.grading import feedback as fb
-from course_lib.grading.remote import Fn
-from course_lib.grading.testfns import GRADIENTS
+from course_lib.grading.checking import feedback as fb
+from course_lib.grading.checking.remote import Fn
+from course_lib.grading.checking.testfns import GRADIENTS
 
 RNG = np.random.default_rng(303)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from oracles import XOR_X, XOR_Y, bce, fd, two_layer_forward
 
-from course_lib.grading import feedback as fb
+from course_lib.grading.checking import feedback as fb
 
 KEYS = ("W1", "b1", "W2", "b2")
 TRAIN_TIMEOUT = 60.0

@@ -5,7 +5,7 @@ holds and whether inputs stayed with their targets), the update formulas as
 written in the docstrings, iterated here, and hand-worked sequences.
 
 ``Rng(seed)`` stands for a fresh ``np.random.default_rng(seed)`` in the
-student's worker (see ``course_lib.grading.remote.Rng``).
+student's worker (see ``course_lib.grading.checking.remote.Rng``).
 """
 
 import math
@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from course_lib.grading import feedback as fb
-from course_lib.grading.remote import RemoteObject, Rng, StudentError
+from course_lib.grading.checking import feedback as fb
+from course_lib.grading.checking.remote import RemoteObject, Rng, StudentError
 
 # ---------------------------------------------------------------- minibatches
 

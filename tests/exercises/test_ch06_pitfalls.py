@@ -6,7 +6,7 @@ probability below 1e-8; the seeds are fixed anyway). Deterministic functions
 are checked against closed forms and hand-worked cases.
 
 ``Rng(seed)`` stands for a fresh ``np.random.default_rng(seed)`` in the
-student's worker (see ``course_lib.grading.remote.Rng``).
+student's worker (see ``course_lib.grading.checking.remote.Rng``).
 """
 
 import math
@@ -14,8 +14,8 @@ import math
 import numpy as np
 import pytest
 
-from course_lib.grading import feedback as fb
-from course_lib.grading.remote import Rng
+from course_lib.grading.checking import feedback as fb
+from course_lib.grading.checking.remote import Rng
 
 # ---------------------------------------------------------------- initialisation
 

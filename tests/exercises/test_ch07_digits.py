@@ -10,8 +10,8 @@ import functools
 import numpy as np
 import pytest
 
-from course_lib.grading import feedback as fb
-from course_lib.grading.remote import StudentError
+from course_lib.grading.checking import feedback as fb
+from course_lib.grading.checking.remote import StudentError
 
 TRAIN_TIMEOUT = 120.0
 MIN_ACCURACY = 0.95

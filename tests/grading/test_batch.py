@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from course_lib import cli
-from course_lib.grading import batch, sandbox
-from course_lib.grading.manifest import build, parse_chapters
+from course_lib.grading.batch import grade_batch as batch
+from course_lib.grading.batch import sandbox
+from course_lib.grading.checking.manifest import build, parse_chapters
 
 REPO = Path(__file__).resolve().parents[2]
 CH01 = "ch01_forward_pass"

@@ -13,8 +13,8 @@ import pytest
 
 from course_lib.cli import build_parser, main
 from course_lib.grading import check
-from course_lib.grading.report import Report, TestResult
-from course_lib.grading.runner import GradingError, grade, parse_selectors
+from course_lib.grading.checking.report import Report, TestResult
+from course_lib.grading.checking.runner import GradingError, grade, parse_selectors
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -292,7 +292,7 @@ def test_grade_api_rejects_a_missing_tests_folder(tmp_path):
 
 
 def test_classroom_config_matches_the_committed_file():
-    from course_lib.grading.runner import classroom_config
+    from course_lib.grading.checking.runner import classroom_config
 
     path = REPO / ".github" / "classroom" / "autograding.json"
     if not path.exists():
@@ -302,7 +302,7 @@ def test_classroom_config_matches_the_committed_file():
 
 
 def test_classroom_config_points_follow_the_markers(course):
-    from course_lib.grading.runner import classroom_config
+    from course_lib.grading.checking.runner import classroom_config
 
     cfg = classroom_config(tests_dir=course / "tests" / "exercises")
     entries = {t["name"]: t for t in cfg["tests"]}

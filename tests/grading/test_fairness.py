@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from course_lib.grading import CHAPTERS, grade
-from course_lib.grading.stubs import generate_dir
+from course_lib.grading.assign.stubs import generate_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"

@@ -1,4 +1,4 @@
-"""The student-facing messages of ``course_lib.grading.feedback``.
+"""The student-facing messages of ``course_lib.grading.checking.feedback``.
 
 Each test builds a wrong answer with a known mistake (a transpose, a factor
 of N, a factor of 2, a flipped sign...) and checks that the message names
@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from course_lib.grading import feedback as fb
-from course_lib.grading.remote import RemoteObject
+from course_lib.grading.checking import feedback as fb
+from course_lib.grading.checking.remote import RemoteObject
 
 E = np.arange(1.0, 7.0).reshape(2, 3)  # [[1, 2, 3], [4, 5, 6]], not symmetric
 

@@ -30,9 +30,10 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.grading import batch, sandbox
-from course_lib.grading.manifest import build as build_manifest
-from course_lib.grading.remote import StudentModule
+from course_lib.grading.batch import grade_batch as batch
+from course_lib.grading.batch import sandbox
+from course_lib.grading.checking.manifest import build as build_manifest
+from course_lib.grading.checking.remote import StudentModule
 
 REPO = Path(__file__).resolve().parents[2]
 HOSTILE = Path(__file__).resolve().parent / "hostile"

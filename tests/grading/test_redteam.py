@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_lib.grading import CHAPTERS, grade, remote
-from course_lib.grading import feedback as fb
-from course_lib.grading.plugin import classify
-from course_lib.grading.remote import (
+from course_lib.grading import CHAPTERS, grade
+from course_lib.grading.checking import feedback as fb
+from course_lib.grading.checking import remote
+from course_lib.grading.checking.plugin import classify
+from course_lib.grading.checking.remote import (
     MissingFunction,
     RemoteObject,
     StudentCrash,
@@ -675,7 +676,7 @@ def test_the_worker_exits_when_its_parent_dies_even_if_os_is_patched(tmp_path):
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
             sys.path.insert(0, {str(REPO)!r})
-            from course_lib.grading.remote import StudentModule
+            from course_lib.grading.checking.remote import StudentModule
             mod = StudentModule({str(tmp_path)!r}, "patched", timeout=5)
             print(mod.pid(), flush=True)
             mod.with_timeout(60).hang()  # the parent dies during this call

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from course_lib import cli
-from course_lib.grading import release
-from course_lib.grading.manifest import build
-from course_lib.grading.stubs import make_stub
+from course_lib.grading.assign import release
+from course_lib.grading.assign.stubs import make_stub
+from course_lib.grading.checking.manifest import build
 
 REPO = Path(__file__).resolve().parents[2]
 SOLUTIONS = REPO / "solutions"
@@ -56,8 +56,8 @@ def test_bundle_layout(bundle):
     # the shared oracles ship byte for byte (the public tests import them)
     assert (root / "tests/exercises/oracles.py").read_bytes() == (
         REPO / "tests/exercises/oracles.py").read_bytes()
-    assert "course_lib/grading/runner.py" in names
-    for tool in ("release.py", "batch.py", "sandbox.py"):
+    assert "course_lib/grading/checking/runner.py" in names
+    for tool in ("assign/release.py", "batch/grade_batch.py", "batch/sandbox.py"):
         assert f"course_lib/grading/{tool}" not in names
     assert not any("solution" in n.lower() or "hidden" in n for n in names)
     assert "-e ." in (root / "requirements.txt").read_text().splitlines()
@@ -288,7 +288,7 @@ def test_gradescope_bundle_grades_with_hidden_tests(bundle, manifest, tmp_path):
 
 # ------------------------------------------------------------------ manifest
 def test_manifest_agrees_with_the_grading_plugin(manifest):
-    from course_lib.grading.runner import collect
+    from course_lib.grading.checking.runner import collect
 
     metas = collect()
     for ch, chapter in manifest["chapters"].items():

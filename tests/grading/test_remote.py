@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_lib.grading.remote import (
+from course_lib.grading.checking.remote import (
     CallResult,
     Fn,
     ImportFailed,
@@ -411,7 +411,7 @@ def test_a_numpy_generator_itself_cannot_be_sent(student):
 
 
 def test_a_forged_rng_seed_is_a_protocol_error():
-    from course_lib.grading.remote import ProtocolError, decode
+    from course_lib.grading.checking.remote import ProtocolError, decode
 
     def refuse(_):
         raise AssertionError("not a handle or function")
@@ -442,7 +442,7 @@ def test_grading_leaves_no_bytecode_in_the_students_folder(tmp_path):
 
 
 def test_fn_references_resolve_to_testfns(student):
-    from course_lib.grading import testfns
+    from course_lib.grading.checking import testfns
 
     x = np.array([1.0, -2.0, 3.0])
     got = student.apply(Fn("quadratic"), x)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.grading import CHAPTERS, grade, sandbox
-from course_lib.grading.remote import StudentError, StudentModule
+from course_lib.grading import CHAPTERS, grade
+from course_lib.grading.batch import sandbox
+from course_lib.grading.checking.remote import StudentError, StudentModule
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT = os.geteuid() == 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from course_lib.cli import main as course_main
-from course_lib.grading.stubs import (
+from course_lib.grading.assign.stubs import (
     StubError,
     check_dir,
     generate_dir,

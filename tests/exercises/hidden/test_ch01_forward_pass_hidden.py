@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_lib.grading import feedback as fb
+from course_lib.grading.checking import feedback as fb
 
 pytestmark = pytest.mark.hidden
 

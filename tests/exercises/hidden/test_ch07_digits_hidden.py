@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from course_lib.grading import feedback as fb
-from course_lib.grading.remote import StudentError
+from course_lib.grading.checking import feedback as fb
+from course_lib.grading.checking.remote import StudentError
 
 pytestmark = pytest.mark.hidden
 

@@ -21,7 +21,7 @@ try:
 except ImportError:
     pass
 for name in list(sys.modules):
-    if name.startswith(("course_lib.grading.plugin", "course_lib.grading.report")):
+    if name.startswith(("course_lib.grading.checking.plugin", "course_lib.grading.checking.report")):
         module = sys.modules[name]
         for attr in ("classify", "GradingRecorder"):
             if hasattr(module, attr):

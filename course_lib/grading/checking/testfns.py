@@ -7,7 +7,7 @@ ndarray ``x`` of any shape and returns a Python float; each has a
 closed-form gradient (``grad_<name>``) that tests use as an oracle.
 
 (Exercises that take an ``rng`` get one through
-:class:`course_lib.grading.remote.Rng`, not through this module.)
+:class:`course_lib.grading.checking.remote.Rng`, not through this module.)
 """
 
 import numpy as np

@@ -1,11 +1,12 @@
 """Pytest plugin that turns graded tests into points and short reasons.
 
-Loaded by the runner with ``-p course_lib.grading.plugin``. For every graded test it
-records the chapter (from the file name ``test_chNN_*.py``), the exercise (from the
-test name ``test_<exercise>__<what is checked>``), the points (``@pytest.mark.points``),
-whether it is hidden, the outcome, and a short student-facing reason. Records are
-appended as JSON lines to ``--grading-json FILE`` as the tests finish, so that a run
-stopped by its time limit still leaves the results obtained so far.
+Loaded by the runner with ``-p course_lib.grading.checking.plugin``. For every
+graded test it records the chapter (from the file name ``test_chNN_*.py``), the
+exercise (from the test name ``test_<exercise>__<what is checked>``), the points
+(``@pytest.mark.points``), whether it is hidden, the outcome, and a short
+student-facing reason. Records are appended as JSON lines to ``--grading-json FILE``
+as the tests finish, so that a run stopped by its time limit still leaves the
+results obtained so far.
 
 Line types: ``{"type": "collected", "tests": [...], "pending_hidden": [...]}``,
 ``{"type": "result", ...}``, ``{"type": "collect_error", ...}``,
@@ -23,8 +24,8 @@ hardens this process: it is made non-dumpable (a worker of the same user cannot 
 the key through ``/proc/PPID/mem``), and it becomes a child subreaper so that
 processes a student detaches from its worker (``os.setsid``) are killed when the
 worker stops, after each test and at the end of the session
-(:func:`~course_lib.grading.remote.reap_strays`). Reasons are stripped of terminal
-control sequences and invisible characters before they are recorded.
+(:func:`~course_lib.grading.checking.remote.reap_strays`). Reasons are stripped of
+terminal control sequences and invisible characters before they are recorded.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.grading import remote
-from course_lib.grading.remote import (
+from course_lib.grading.checking import remote
+from course_lib.grading.checking.remote import (
     ImportFailed,
     MissingFunction,
     NotAttempted,

@@ -81,7 +81,7 @@ def describe_type(x):
     """Name the kind of thing a student's function returned.
 
     An object that stayed in the student's worker (a
-    :class:`~course_lib.grading.remote.RemoteObject`) is named by its class
+    :class:`~course_lib.grading.checking.remote.RemoteObject`) is named by its class
     there, e.g. ``"a generator"`` or ``"a Model (from ch07_digits)"``, never
     by the proxy's own class.
     """
@@ -89,7 +89,7 @@ def describe_type(x):
         return "None"
     if isinstance(x, np.ndarray):
         return f"an array of shape {x.shape} and dtype {x.dtype}"
-    from course_lib.grading.remote import RemoteObject
+    from course_lib.grading.checking.remote import RemoteObject
 
     if isinstance(x, RemoteObject):
         return _describe_remote(x.remote_type)

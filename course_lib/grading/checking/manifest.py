@@ -17,7 +17,7 @@ is the part of it that only the final grading shows. The manifest names no
 hidden test, so it may ship in a student bundle (a scorecard can say how many
 points remain hidden without saying what they test).
 
-Command line (``python -m course_lib.grading.manifest``)::
+Command line (``python -m course_lib.grading.checking.manifest``)::
 
     manifest                 # print it
     manifest --write FILE    # write it (JSON)
@@ -140,7 +140,7 @@ def exercise_of(test_name: str) -> str:
 # that the tests' conftest files and imports never touch the caller.
 
 def pytest_collection_modifyitems(session, config, items):  # pragma: no cover
-    """pytest hook (used with ``-p course_lib.grading.manifest``)."""
+    """pytest hook (used with ``-p course_lib.grading.checking.manifest``)."""
     out = os.environ.get("COURSE_MANIFEST_OUT")
     if not out:
         return
@@ -195,7 +195,7 @@ def collect(tests_dir: Path | None = None, timeout: float = 120) -> list[GradedT
         env = dict(os.environ, COURSE_MANIFEST_OUT=str(out),
                    PYTHONDONTWRITEBYTECODE="1")
         cmd = [sys.executable, "-m", "pytest", "--collect-only", "-q",
-               "-p", "course_lib.grading.manifest", "-p", "no:cacheprovider",
+               "-p", "course_lib.grading.checking.manifest", "-p", "no:cacheprovider",
                "-o", "addopts=", "--rootdir", str(tests_dir.parent),
                str(tests_dir)]
         proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env,
@@ -390,6 +390,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    _parser = argparse.ArgumentParser(prog="python -m course_lib.grading.manifest")
+    _parser = argparse.ArgumentParser(
+        prog="python -m course_lib.grading.checking.manifest")
     add_arguments(_parser)
     sys.exit(main(_parser.parse_args()))

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import course_lib
 
-from . import manifest as mf
+from ..checking import manifest as mf
 
 #: Solution lines shorter than this (after normalising whitespace) are too
 #: generic to call a leak (``return out``, ``else:``).
@@ -48,9 +48,9 @@ MIN_COMMENT_CHARS = 24
 #: Hidden-test lines at least this long (and absent from the public tests)
 #: count as a leak of the hidden test's body.
 MIN_HIDDEN_LINE_CHARS = 30
-#: Grading internals the student bundle does not need (instructor tools).
-INSTRUCTOR_MODULES = ("release.py", "batch.py", "sandbox.py", "manifest.py",
-                      "gradescope.py")
+#: Grading internals the student bundle does not need (instructor tools), as
+#: paths inside ``course_lib/grading/``.
+INSTRUCTOR_MODULES = ("assign", "batch", "checking/manifest.py")
 TEXT_SUFFIXES = {".py", ".md", ".txt", ".toml", ".cfg", ".ini", ".json", ".ipynb",
                  ".yml", ".yaml", ".sh", ".csv", ".rst", ".html", ".js", ".css", ""}
 _TRIVIAL = {"return", "pass", "else:", "try:", "finally:", "break", "continue",
@@ -458,10 +458,13 @@ def _ignore_cache(_dir, names):
 def _copy_course_lib(dest: Path, drop_instructor_tools: bool) -> None:
     src = repo_root() / "course_lib"
 
+    grading = src / "grading"
+
     def ignore(d, names):
         out = _ignore_cache(d, names)
-        if drop_instructor_tools and Path(d).name == "grading":
-            out += [n for n in names if n in INSTRUCTOR_MODULES]
+        if drop_instructor_tools and Path(d).is_relative_to(grading):
+            inside = Path(d).relative_to(grading)
+            out += [n for n in names if (inside / n).as_posix() in INSTRUCTOR_MODULES]
         return out
 
     shutil.copytree(src, dest / "course_lib", ignore=ignore)
@@ -589,7 +592,7 @@ def classroom_config(chapters: list[str], manifest: dict,
     dict
     """
     try:
-        from .runner import classroom_config as core
+        from ..checking.runner import classroom_config as core
     except ImportError:  # pragma: no cover - the core always has it today
         core = None
     if core is not None:
@@ -661,8 +664,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from course_lib.grading import batch, sandbox
-from course_lib.grading.runner import grade
+from course_lib.grading.batch import grade_batch as batch
+from course_lib.grading.batch import sandbox
+from course_lib.grading.checking.runner import grade
 
 CHAPTERS = {chapters!r}
 TIMEOUT_PER_TEST = {timeout!r}

@@ -1,15 +1,15 @@
 """Call a student's functions in a separate worker process (the parent side).
 
 Student code never runs in the process that decides a score. A :class:`StudentModule`
-starts ``course_lib.grading.worker`` in its own process group, asks it to import the
-student's file, and forwards every call over a pipe. Arguments and results cross in a
-restricted, data-only format (never pickle, in either direction):
+starts ``course_lib.grading.checking.worker`` in its own process group, asks it to
+import the student's file, and forwards every call over a pipe. Arguments and
+results cross in a restricted, data-only format (never pickle, in either direction):
 
 - ``None``, ``bool``, ``int``, ``float``, ``complex``, ``str``, ``bytes``;
 - ``tuple``, ``list``, ``set``, ``dict`` of those (any hashable key);
 - numpy arrays and numpy scalars of numeric, boolean, string or datetime dtype
   (object and structured dtypes are refused);
-- :class:`Fn` references to functions of :mod:`course_lib.grading.testfns`;
+- :class:`Fn` references to functions of :mod:`course_lib.grading.checking.testfns`;
 - :class:`Rng` seeds, which the worker turns into a fresh
   ``np.random.default_rng(seed)`` (for exercises that take an ``rng``);
 - remote handles: anything else the student returns stays in the worker and the
@@ -232,9 +232,10 @@ def _last_frame_summary(tb: str) -> str:
 # --------------------------------------------------------------------------- values
 @dataclass(frozen=True)
 class Fn:
-    """A named reference to a function in :mod:`course_lib.grading.testfns`.
+    """A named reference to a function in :mod:`course_lib.grading.checking.testfns`.
 
-    The worker resolves ``Fn("quadratic")`` to ``course_lib.grading.testfns.quadratic``
+    The worker resolves ``Fn("quadratic")`` to
+    ``course_lib.grading.checking.testfns.quadratic``
     so that graded tests can pass callables (e.g. to ``numerical_gradient``) without
     sending code across the process boundary.
     """
@@ -242,12 +243,12 @@ class Fn:
     name: str
 
     def __post_init__(self):
-        from course_lib.grading import testfns
+        from course_lib.grading.checking import testfns
 
         fn = None if self.name.startswith("_") else getattr(testfns, self.name, None)
         if not callable(fn):
             raise ValueError(
-                f"course_lib.grading.testfns has no function {self.name!r}")
+                f"course_lib.grading.checking.testfns has no function {self.name!r}")
 
 
 #: largest seed entry an :class:`Rng` may carry (it crosses as a JSON integer)
@@ -700,11 +701,11 @@ def reap_strays(rounds: int = 50) -> int:
 
 # --------------------------------------------------------------------------- worker
 def _package_root() -> str:
-    return str(Path(__file__).resolve().parents[2])
+    return str(Path(__file__).resolve().parents[3])
 
 
 _BOOT = ("import sys;sys.dont_write_bytecode=True;sys.path.insert(0,{root!r});"
-         "from course_lib.grading.worker import main;main({root!r})")
+         "from course_lib.grading.checking.worker import main;main({root!r})")
 
 
 def _signal_name(num: int) -> str:

@@ -39,9 +39,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..checking.manifest import CHAPTERS, parse_chapters, points_by_chapter
+from ..checking.manifest import build as build_manifest
 from . import sandbox
-from .manifest import CHAPTERS, parse_chapters, points_by_chapter
-from .manifest import build as build_manifest
 
 #: Largest exercise file accepted (bytes).
 MAX_FILE_BYTES = 1 << 20
@@ -105,7 +105,7 @@ def exercise_modules(tests_dir: Path | None = None) -> dict[str, str]:
     -------
     dict
     """
-    from .manifest import default_tests_dir
+    from ..checking.manifest import default_tests_dir
 
     tests_dir = Path(tests_dir or default_tests_dir())
     out = {}
@@ -308,7 +308,8 @@ def grade_submission(sid: str, src: Path, out_dir: Path, settings: Settings,
         present = [ch for ch in settings.chapters if ch in found]
         token = f"batch-{os.getpid()}-{slot}-{time.monotonic_ns()}"
         result_file = out_dir / "grader.json"
-        cmd = [sys.executable, "-m", "course_lib.grading.batch", "--grade-one",
+        cmd = [sys.executable, "-m", "course_lib.grading.batch.grade_batch",
+               "--grade-one",
                str(student), "--result", str(result_file),
                "--results-json", str(out_dir / "results.json"),
                "--feedback", str(out_dir / "feedback.txt"),
@@ -454,7 +455,7 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _kill_descendants() -> None:
-    from .remote import kill_pids
+    from ..checking.remote import kill_pids
 
     for _ in range(3):
         pids = _descendants(os.getpid())
@@ -466,7 +467,7 @@ def _kill_descendants() -> None:
 def _grade_one(args: argparse.Namespace) -> int:
     """The trusted grader process for one submission (``--grade-one``)."""
     _become_subreaper()
-    from .runner import grade
+    from ..checking.runner import grade
 
     limits = sandbox.Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds,
                             nproc=args.nproc)
@@ -474,7 +475,7 @@ def _grade_one(args: argparse.Namespace) -> int:
     chapters = [c for c in args.chapters.split(",") if c]
     # a private copy of the graded tests: whatever happens to it (a degraded
     # sandbox cannot stop a student from writing there) affects no one else
-    from .manifest import default_tests_dir
+    from ..checking.manifest import default_tests_dir
 
     tests_src = Path(args.tests) if args.tests else default_tests_dir()
     box = sandbox.Sandbox(target, limits, sandbox.probe(), slot=args.slot,
@@ -580,7 +581,7 @@ class _TestsGuard:
     bytes, and put them back (and say so) whenever they change."""
 
     def __init__(self, tests_dir: Path | None):
-        from .manifest import default_tests_dir
+        from ..checking.manifest import default_tests_dir
 
         self.root = Path(tests_dir or default_tests_dir())
         self.files = self._read()
@@ -736,7 +737,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _child_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m course_lib.grading.batch")
+    p = argparse.ArgumentParser(prog="python -m course_lib.grading.batch.grade_batch")
     p.add_argument("--grade-one", required=True)
     p.add_argument("--result", required=True)
     p.add_argument("--results-json", required=True)

@@ -1,8 +1,9 @@
-"""The child side of :mod:`course_lib.grading.remote`: runs the student's code.
+"""The child side of :mod:`course_lib.grading.checking.remote`: runs the student's code.
 
-Started by :class:`~course_lib.grading.remote.StudentModule` as
-``python -I -B -c "...; from course_lib.grading.worker import main; main(root)"``
-(``python -m course_lib.grading.worker`` works as well; ``-B`` because ``-I``
+Started by :class:`~course_lib.grading.checking.remote.StudentModule` as
+``python -I -B -c "...; from course_lib.grading.checking.worker import main;
+main(root)"``
+(``python -m course_lib.grading.checking.worker`` works as well; ``-B`` because ``-I``
 ignores ``PYTHONDONTWRITEBYTECODE`` and grading must not leave ``__pycache__``
 in the student's folder). It
 
@@ -89,7 +90,7 @@ class _Capture(io.TextIOBase):
 
 class _Worker:
     def __init__(self, proto_in: int, proto_out: int, capture: _Capture):
-        from course_lib.grading import remote
+        from course_lib.grading.checking import remote
 
         self.remote = remote
         self.fin = proto_in
@@ -150,7 +151,7 @@ class _Worker:
                 raise self.remote.ProtocolError("unknown remote object") from None
 
         def on_fn(name):
-            from course_lib.grading import testfns
+            from course_lib.grading.checking import testfns
 
             fn = getattr(testfns, name, None)
             if fn is None or name.startswith("_"):
@@ -433,4 +434,7 @@ def main(root: str | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    _root = os.path.abspath(__file__)
+    for _ in range(4):  # worker.py -> checking -> grading -> course_lib -> course
+        _root = os.path.dirname(_root)
+    main(_root)

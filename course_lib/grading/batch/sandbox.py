@@ -3,7 +3,7 @@
 The grader's own pytest process is trusted and runs in the instructor's
 environment. Only the *worker* that imports a student's module is confined.
 This module builds the command prefix that the grading core puts in front of
-``python -m course_lib.grading.worker`` (``grade(worker_cmd_prefix=...)``).
+``python -m course_lib.grading.checking.worker`` (``grade(worker_cmd_prefix=...)``).
 
 Two modes:
 
@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_lib
-from course_lib.grading.remote import kill_pids
+from course_lib.grading.checking.remote import kill_pids
 
 #: Name of the environment variable that marks every sandboxed process, so
 #: that :func:`reap` can find and kill anything a submission left behind.
@@ -256,7 +256,7 @@ class Sandbox:
         """Start the runtime's Python through the real prefix, as the worker."""
         script = (
             "import json, os, sys\n"
-            "import numpy, course_lib.grading.worker\n"
+            "import numpy, course_lib.grading.checking.worker\n"
             "closed = []\n"
             "for p in sys.argv[1:]:\n"
             "    try:\n"

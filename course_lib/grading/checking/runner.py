@@ -2,9 +2,9 @@
 
 :func:`grade` is the one entry point behind ``course grade``, ``check()`` in a
 notebook, batch grading and GitHub Classroom. It runs
-``python -m pytest <tests> -p course_lib.grading.plugin ...`` in a separate process
-(which in turn runs the student's code in worker processes), with a time limit for the
-whole run, and reads the plugin's JSON lines back.
+``python -m pytest <tests> -p course_lib.grading.checking.plugin ...`` in a separate
+process (which in turn runs the student's code in worker processes), with a time
+limit for the whole run, and reads the plugin's JSON lines back.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from course_lib.grading import CHAPTERS
-from course_lib.grading.report import Report, TestResult
+from course_lib.grading.checking.report import Report, TestResult
 
 __all__ = ["GradingError", "classroom_config", "collect", "find_course_root", "grade",
            "parse_selectors", "write_classroom_config"]
@@ -115,7 +115,7 @@ def _pytest_cmd(tests_dir: Path, jsonl: Path, selectors: list[str], hidden: str,
                 target: Path | None, collect_only: bool = False,
                 key_fd: int | None = None) -> list[str]:
     cmd = [sys.executable, "-m", "pytest", str(tests_dir),
-           "-p", "course_lib.grading.plugin", "--grading-json", str(jsonl),
+           "-p", "course_lib.grading.checking.plugin", "--grading-json", str(jsonl),
            "--grading-hidden", hidden, "-q", "--no-header", "-p", "no:cacheprovider",
            "-o", "addopts=", "-o", "console_output_style=classic",
            # heavy plugins the graded tests do not need (hypothesis' costs ~1-3 s)
@@ -160,7 +160,7 @@ def _read_lines(path: Path, key: bytes | None = None,
     lines were rejected). ``verify`` is the plugin's, imported before any student
     code ran (a module imported afterwards could have been rewritten on disk)."""
     if verify is None:
-        from course_lib.grading.plugin import verify
+        from course_lib.grading.checking.plugin import verify
     if not path.exists():
         return [], 0
     records, rejected = [], 0
@@ -231,7 +231,7 @@ def _hidden_note(tests_dir: Path, selectors: list[str]) -> str:
         except (ValueError, AttributeError, TypeError):
             return ""
         if hidden > 0:
-            from course_lib.grading.report import fmt_points
+            from course_lib.grading.checking.report import fmt_points
 
             return (f"Hidden tests worth {fmt_points(hidden)} more points may be run "
                     "by your instructor.")
@@ -268,7 +268,7 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
         Sandbox command put before every student worker (e.g. bubblewrap).
     worker_python : str or Path, optional
         Interpreter of the student workers (default: this one). A
-        :class:`~course_lib.grading.sandbox.Sandbox` gives both:
+        :class:`~course_lib.grading.batch.sandbox.Sandbox` gives both:
         ``grade(target, **box.grade_kwargs())``.
     env : dict, optional
         Extra environment for the pytest process (and its workers).
@@ -302,8 +302,8 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
     mode = "run" if include_hidden else "count"
     full_env = _environment(env, worker_cmd_prefix, rlimits, call_timeout,
                             chapter_budget, worker_python)
-    from course_lib.grading.plugin import verify
-    from course_lib.grading.remote import set_dumpable
+    from course_lib.grading.checking.plugin import verify
+    from course_lib.grading.checking.remote import set_dumpable
 
     # while this process holds the key, other processes of the same user (the
     # student's code) may not read its memory (see remote.set_dumpable)
