@@ -9,6 +9,14 @@ BOOK   := _build/html
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
+
+# One BLAS thread per process. The chapters multiply small matrices, for which a
+# second OpenBLAS thread mostly waits for the first; beside other busy processes (the
+# grading tests in `make test`) those waits made a chapter run many times slower at
+# low CPU use. A value set in the environment still wins.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 .PHONY: help venv book serve test test-code test-docs test-lint test-exercises-sync test-package test-grading \
         test-exercises test-notebooks test-book test-browser grade exercises system-deps clean \
         bench

@@ -36,7 +36,7 @@ import time
 import traceback
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..checking.manifest import CHAPTERS, parse_chapters, points_by_chapter
@@ -290,6 +290,7 @@ def grade_submission(sid: str, src: Path, out_dir: Path, settings: Settings,
     """
     start = time.monotonic()
     outcome = Outcome(sid)
+    out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("results.json", "feedback.txt", "grader.json"):
         (out_dir / stale).unlink(missing_ok=True)
@@ -321,7 +322,7 @@ def grade_submission(sid: str, src: Path, out_dir: Path, settings: Settings,
                "--nproc", str(settings.limits.nproc),
                "--slot", str(slot), "--token", token]
         if settings.tests_dir:
-            cmd += ["--tests", str(settings.tests_dir)]
+            cmd += ["--tests", str(Path(settings.tests_dir).resolve())]
         env = dict(os.environ)
         if settings.mode is not None:
             env["COURSE_SANDBOX"] = settings.mode.name
@@ -526,6 +527,11 @@ def run_batch(submissions: Path, out: Path, settings: Settings, workers: int = 1
     list of Outcome
         Sorted by submission id.
     """
+    # the grader of each submission runs in a folder of its own: every path it
+    # is given must be absolute, whatever the instructor typed
+    submissions, out = Path(submissions).resolve(), Path(out).resolve()
+    if settings.tests_dir is not None:
+        settings = replace(settings, tests_dir=Path(settings.tests_dir).resolve())
     out.mkdir(parents=True, exist_ok=True)
     entries = discover(submissions)
     modules = exercise_modules(settings.tests_dir)
