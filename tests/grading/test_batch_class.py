@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.grading.manifest import build
+from course_lib.grading.checking.manifest import build
 
 REPO = Path(__file__).resolve().parents[2]
 CH01 = "ch01_forward_pass"
