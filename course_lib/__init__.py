@@ -5,6 +5,7 @@
     cl.Dense, cl.Dropout, cl.Sigmoid, cl.Tanh, cl.ReLU, cl.LeakyReLU, cl.Identity,
     cl.Softmax, cl.Sequential, cl.MLP, cl.MSE, cl.BinaryCrossEntropy,
     cl.SoftmaxCrossEntropy, cl.SGD, cl.RMSProp, cl.Adam, cl.History,
+    cl.Conv2D, cl.MaxPool2D, cl.Flatten, cl.RNN, cl.LSTM, cl.LastStep,
     cl.numerical_gradient, cl.relative_error, cl.gradient_check, cl.datasets
 
 Only numpy is imported here; ``cl.plotting`` and ``cl.widgets`` (matplotlib,
@@ -18,6 +19,8 @@ import importlib
 
 from . import (
     activations,
+    conv,
+    conv_reference,
     datasets,
     errors,
     gradcheck,
@@ -25,6 +28,8 @@ from . import (
     losses,
     models,
     optimizers,
+    pooling,
+    rnn,
     training,
 )
 from .activations import (
@@ -51,12 +56,15 @@ from .activations import (
     tanh,
     tanh_prime,
 )
+from .conv import Conv2D
 from .errors import DivergenceError, ShapeError
 from .gradcheck import gradient_check, numerical_gradient, relative_error
 from .layers import Dense, Dropout, Layer, init_weights
 from .losses import MSE, BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, get_loss
 from .models import MLP, Sequential
 from .optimizers import SGD, Adam, Optimizer, RMSProp, get_optimizer
+from .pooling import Flatten, MaxPool2D
+from .rnn import LSTM, RNN, LastStep
 from .training import History, evaluate, fit
 
 __version__ = "0.1.0"
@@ -64,6 +72,8 @@ __version__ = "0.1.0"
 __all__ = [
     # submodules
     "activations",
+    "conv",
+    "conv_reference",
     "datasets",
     "errors",
     "gradcheck",
@@ -71,6 +81,8 @@ __all__ = [
     "losses",
     "models",
     "optimizers",
+    "pooling",
+    "rnn",
     "training",
     # submodules loaded on first use (matplotlib, ipywidgets, the autograder)
     "grading",
@@ -81,6 +93,14 @@ __all__ = [
     "Dropout",
     "Layer",
     "init_weights",
+    # convolutional networks
+    "Conv2D",
+    "Flatten",
+    "MaxPool2D",
+    # recurrent networks
+    "LSTM",
+    "LastStep",
+    "RNN",
     # activation layers
     "ACTIVATIONS",
     "Identity",

@@ -72,11 +72,20 @@ class Sequential(Layer):
 
     @property
     def n_in(self):
-        """Number of input features (from the first Dense layer), or None."""
+        """Number of input features (from the first Dense layer), or None when a
+        layer before it takes images or sequences (``Conv2D``, ``RNN``...)."""
         for layer in self.layers:
             if isinstance(layer, Dense):
                 return layer.n_in
+            if getattr(layer, "input_ndim", 2) != 2:
+                return None
         return None
+
+    @property
+    def input_ndim(self):
+        """Dimensions of the input: 2 for (N, D), 4 for images (N, C, H, W) when
+        the first layer is a ``Conv2D``, 3 for sequences (N, T, D)."""
+        return getattr(self.layers[0], "input_ndim", 2) if self.layers else 2
 
     # -- forward / backward --------------------------------------------------------
     def forward(self, X):
@@ -93,7 +102,8 @@ class Sequential(Layer):
         """
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
-            if i == 0 and not need_dX and isinstance(layer, Dense):
+            if i == 0 and not need_dX and (isinstance(layer, Dense)
+                                           or getattr(layer, "skips_dX", False)):
                 layer.backward(dY, need_dX=False)
                 return None
             dY = layer.backward(dY)

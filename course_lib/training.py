@@ -112,9 +112,12 @@ def _prepare(model, X, y, loss, where):
     """
     dtype = model.dtype
     X = np.asarray(X)
-    if X.ndim != 2:
+    ndim = getattr(model, "input_ndim", 2)       # 4 for images, 3 for sequences
+    if X.ndim != ndim:
         hint = " (one feature? use X.reshape(-1, 1))" if X.ndim == 1 else ""
-        raise ShapeError(f"{where}: X must be 2-D of shape (N, D), got "
+        want = {2: "2-D of shape (N, D)", 3: "3-D of shape (N, T, D)",
+                4: "4-D of shape (N, C, H, W)"}.get(ndim, f"{ndim}-D")
+        raise ShapeError(f"{where}: X must be {want}, got "
                          f"{shape_str(X.shape)}{hint}")
     if X.dtype != dtype:
         X = X.astype(dtype)
