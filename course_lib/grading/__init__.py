@@ -23,6 +23,7 @@ CHAPTERS = {
     "ch05": ("ch05_hyperparameters", "hyperparameters and optimizers"),
     "ch06": ("ch06_pitfalls", "pitfalls"),
     "ch07": ("ch07_digits", "digits capstone"),
+    "ch10": ("ch10_convolution", "convolutional networks"),
 }
 
 

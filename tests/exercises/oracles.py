@@ -129,3 +129,48 @@ def dense_grads(X, W, b, dZ):
 
     return (fd(lambda x: loss(x, W, b), X), fd(lambda w: loss(X, w, b), W),
             fd(lambda v: loss(X, W, v), b))
+
+
+# ---------------------------------------------------------------- chapter 10
+# Convolution (cross-correlation) and max pooling from the formula, one output
+# entry at a time; their gradients by finite differences of these loops.
+
+
+def conv2d_loops(X, W, b, stride, padding):
+    """Y[n, f, i, j] = b[f] + sum_{c,p,q} W[f, c, p, q] Xp[n, c, s i + p, s j + q]."""
+    P = padding
+    Xp = np.pad(np.asarray(X, float), ((0, 0), (0, 0), (P, P), (P, P)))
+    N, F, k = X.shape[0], W.shape[0], W.shape[2]
+    Ho = (Xp.shape[2] - k) // stride + 1
+    Wo = (Xp.shape[3] - k) // stride + 1
+    Y = np.zeros((N, F, Ho, Wo))
+    for n, f, i, j in np.ndindex(N, F, Ho, Wo):
+        r, c = i * stride, j * stride
+        Y[n, f, i, j] = b[f] + np.sum(W[f] * Xp[n, :, r:r + k, c:c + k])
+    return Y
+
+
+def conv2d_grads(dY, X, W, b, stride, padding):
+    """(dX, dW, db) of sum(dY * conv2d_loops(...)) by finite differences."""
+
+    def loss(x, w, v):
+        return float(np.sum(dY * conv2d_loops(x, w, v, stride, padding)))
+
+    return (fd(lambda x: loss(x, W, b), X), fd(lambda w: loss(X, w, b), W),
+            fd(lambda v: loss(X, W, v), b))
+
+
+def maxpool2d_loops(X, size, stride):
+    """Y[n, c, i, j] = max of the window X[n, c, s i : s i + size, s j : s j + size]."""
+    N, C, H, W_in = X.shape
+    Ho, Wo = (H - size) // stride + 1, (W_in - size) // stride + 1
+    Y = np.zeros((N, C, Ho, Wo))
+    for n, c, i, j in np.ndindex(N, C, Ho, Wo):
+        r, q = i * stride, j * stride
+        Y[n, c, i, j] = X[n, c, r:r + size, q:q + size].max()
+    return Y
+
+
+def maxpool2d_grad(dY, X, size, stride):
+    """dX of sum(dY * maxpool2d_loops(X)) by finite differences (X without ties)."""
+    return fd(lambda x: float(np.sum(dY * maxpool2d_loops(x, size, stride))), X)

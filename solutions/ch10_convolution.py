@@ -1,0 +1,201 @@
+"""Chapter 10 exercises: a convolution layer and max pooling for your engine.
+
+The chapter computes convolution with loops over every output entry (the
+definition) and with im2col. Here you write a third version, the one that loops
+only over the ``k x k`` offsets of the kernel and lets numpy do the rest: for
+every offset ``(p, q)`` the strided slice ``Xp[:, :, p::s, q::s]`` (cut to the
+output size) lines up each output position with the input pixel that the
+kernel entry ``W[:, :, p, q]`` multiplies.
+
+The convolution of this course is a cross-correlation (the kernel is not
+flipped), with zero padding ``padding`` on every side and step ``stride``:
+
+    Y[n, f, i, j] = b[f] + sum over c, p, q of
+                    W[f, c, p, q] * Xp[n, c, stride * i + p, stride * j + q]
+
+Shapes: X (N, C, H, W_in), W (F, C, k, k), b (F,), Y (N, F, H', W') with
+H' = (H + 2 * padding - k) // stride + 1 (the same for the width).
+
+The classes ``Conv2D`` and ``MaxPool2D`` at the end turn your functions into
+layers of the learner's engine (``params``, ``grads``, ``forward``,
+``backward``). Use numpy only. Check your work with ``course grade ch10``.
+"""
+
+import numpy as np
+
+
+def pad_images(X, padding):
+    """Zeros around every image: (N, C, H, W) -> (N, C, H + 2P, W + 2P)."""
+    P = padding
+    return np.pad(X, ((0, 0), (0, 0), (P, P), (P, P)))
+
+
+def out_size(n, k, stride, padding):
+    """Output length of a window of length k sliding over n (plus padding)."""
+    return (n + 2 * padding - k) // stride + 1
+
+
+def conv2d_forward(X, W, b, stride=1, padding=0):
+    """Cross-correlation of a batch of images with F kernels.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, C, H, W_in)
+    W : ndarray, shape (F, C, k, k)
+    b : ndarray, shape (F,)
+    stride, padding : int
+
+    Returns
+    -------
+    Y : ndarray, shape (N, F, H', W')
+        ``Y[n, f, i, j] = b[f] + sum_{c,p,q} W[f, c, p, q] *
+        Xp[n, c, stride * i + p, stride * j + q]``, ``Xp`` the padded X.
+        Loop over the kernel offsets ``(p, q)`` only, not over positions.
+    """
+    # BEGIN SOLUTION: pad; per kernel offset add W[:, :, p, q] times a slice
+    F, _, k, _ = W.shape
+    N, _, H, W_in = X.shape
+    Ho, Wo = out_size(H, k, stride, padding), out_size(W_in, k, stride, padding)
+    Xp = pad_images(X, padding)
+    Y = np.zeros((N, F, Ho, Wo)) + b.reshape(1, F, 1, 1)
+    for p in range(k):
+        for q in range(k):
+            Xs = Xp[:, :, p:p + stride * Ho:stride, q:q + stride * Wo:stride]
+            Y += np.einsum("nchw,fc->nfhw", Xs, W[:, :, p, q])
+    return Y
+    # END SOLUTION
+
+
+def conv2d_backward(dY, X, W, stride=1, padding=0):
+    """Gradients of :func:`conv2d_forward` with respect to X, W and b.
+
+    Parameters
+    ----------
+    dY : ndarray, shape (N, F, H', W')
+        Gradient of the loss with respect to the output Y.
+    X, W, stride, padding :
+        As given to the forward pass.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W_in)
+        The shape of X itself (not of the padded X).
+    dW : ndarray, shape (F, C, k, k)
+        The same kernel is used at every position, so its gradient is a sum
+        over the batch and over every position.
+    db : ndarray, shape (F,)
+    """
+    # BEGIN SOLUTION: per kernel offset: dW, and dY W into dXp; crop the pad
+    F, _, k, _ = W.shape
+    _, _, H, W_in = X.shape
+    Ho, Wo = dY.shape[2], dY.shape[3]
+    Xp = pad_images(X, padding)
+    dXp = np.zeros(Xp.shape)
+    dW = np.zeros(W.shape)
+    for p in range(k):
+        for q in range(k):
+            rows = slice(p, p + stride * Ho, stride)
+            cols = slice(q, q + stride * Wo, stride)
+            dW[:, :, p, q] = np.einsum("nfhw,nchw->fc", dY, Xp[:, :, rows, cols])
+            dXp[:, :, rows, cols] += np.einsum("nfhw,fc->nchw", dY, W[:, :, p, q])
+    db = dY.sum(axis=(0, 2, 3))
+    dX = dXp[:, :, padding:padding + H, padding:padding + W_in]
+    return dX, dW, db
+    # END SOLUTION
+
+
+def maxpool2d_forward(X, size, stride=None):
+    """Max over every ``size x size`` window (given, not an exercise).
+
+    X (N, C, H, W_in) -> Y (N, C, H', W'); ``stride`` defaults to ``size``.
+    """
+    stride = size if stride is None else stride
+    N, C, H, W_in = X.shape
+    Ho, Wo = out_size(H, size, stride, 0), out_size(W_in, size, stride, 0)
+    Y = np.full((N, C, Ho, Wo), -np.inf)
+    for p in range(size):
+        for q in range(size):
+            window_entry = X[:, :, p:p + stride * Ho:stride, q:q + stride * Wo:stride]
+            Y = np.maximum(Y, window_entry)
+    return Y
+
+
+def maxpool2d_backward(dY, X, size, stride=None):
+    """Gradient of :func:`maxpool2d_forward` with respect to X.
+
+    Each window passes its gradient ``dY[n, c, i, j]`` to the one entry of X
+    that was its maximum (the first one in row-major order if several are
+    equal); every other entry of the window gets nothing from it. Windows that
+    overlap (``stride < size``) add their contributions.
+
+    Parameters
+    ----------
+    dY : ndarray, shape (N, C, H', W')
+    X : ndarray, shape (N, C, H, W_in)
+    size : int
+    stride : int or None (means ``size``)
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W_in)
+    """
+    # BEGIN SOLUTION: per offset: dY to where the window's max is (first only)
+    stride = size if stride is None else stride
+    Ho, Wo = dY.shape[2], dY.shape[3]
+    Y = maxpool2d_forward(X, size, stride)
+    dX = np.zeros(X.shape)
+    taken = np.zeros(Y.shape, dtype=bool)
+    for p in range(size):
+        for q in range(size):
+            rows = slice(p, p + stride * Ho, stride)
+            cols = slice(q, q + stride * Wo, stride)
+            winner = (X[:, :, rows, cols] == Y) & ~taken
+            dX[:, :, rows, cols] += np.where(winner, dY, 0.0)
+            taken |= winner
+    return dX
+    # END SOLUTION
+
+
+class Conv2D:
+    """A convolution layer of the learner's engine, built on your functions.
+
+    ``params`` and ``grads``: ``{"W": (F, C, k, k), "b": (F,)}``; He
+    initialisation (fan-in ``C * k * k``) from ``np.random.default_rng(seed)``.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1,
+                 padding=0, seed=0):
+        rng = np.random.default_rng(seed)
+        fan_in = in_channels * kernel_size * kernel_size
+        shape = (out_channels, in_channels, kernel_size, kernel_size)
+        self.params = {"W": rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape),
+                       "b": np.zeros(out_channels)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.stride, self.padding = stride, padding
+
+    def forward(self, X):
+        self.X = X
+        return conv2d_forward(X, self.params["W"], self.params["b"], self.stride,
+                              self.padding)
+
+    def backward(self, dY):
+        dX, dW, db = conv2d_backward(dY, self.X, self.params["W"], self.stride,
+                                     self.padding)
+        self.grads["W"][...] = dW
+        self.grads["b"][...] = db
+        return dX
+
+
+class MaxPool2D:
+    """A max-pooling layer of the learner's engine (no parameters)."""
+
+    def __init__(self, size, stride=None):
+        self.size, self.stride = size, stride
+        self.params, self.grads = {}, {}
+
+    def forward(self, X):
+        self.X = X
+        return maxpool2d_forward(X, self.size, self.stride)
+
+    def backward(self, dY):
+        return maxpool2d_backward(dY, self.X, self.size, self.stride)

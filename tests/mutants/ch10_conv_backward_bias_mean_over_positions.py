@@ -1,0 +1,21 @@
+"""Mistake: the bias gradient averaged over the positions instead of summed
+(the bias is shared by every position, like the kernel)."""
+
+import numpy as np
+
+
+def conv2d_backward(dY, X, W, stride=1, padding=0):
+    F, _, k, _ = W.shape
+    _, _, H, W_in = X.shape
+    Ho, Wo = dY.shape[2], dY.shape[3]
+    Xp = pad_images(X, padding)
+    dXp = np.zeros(Xp.shape)
+    dW = np.zeros(W.shape)
+    for p in range(k):
+        for q in range(k):
+            rows = slice(p, p + stride * Ho, stride)
+            cols = slice(q, q + stride * Wo, stride)
+            dW[:, :, p, q] = np.einsum("nfhw,nchw->fc", dY, Xp[:, :, rows, cols])
+            dXp[:, :, rows, cols] += np.einsum("nfhw,fc->nchw", dY, W[:, :, p, q])
+    db = dY.mean(axis=(2, 3)).sum(axis=0)
+    return dXp[:, :, padding:padding + H, padding:padding + W_in], dW, db
