@@ -90,6 +90,9 @@ class Conv2D(Layer):
     :math:`Y_{n,f,i,j} = b_f + \sum_{c,p,q} W_{f,c,p,q}\,
     X^{pad}_{n,c,\,s i + p,\,s j + q}`.
 
+    Shapes: X (N, C, H, W) -> Y (N, F, H', W') with
+    :math:`H' = \lfloor (H + 2P - k)/s \rfloor + 1` (the same for W').
+
     Parameters
     ----------
     in_channels, out_channels : int
@@ -111,9 +114,6 @@ class Conv2D(Layer):
     ----------
     params : {'W': (F, C, k, k), 'b': (F,)}
     grads : {'W': (F, C, k, k), 'b': (F,)}
-
-    Shapes: X (N, C, H, W) -> Y (N, F, H', W') with
-    :math:`H' = \lfloor (H + 2P - k)/s \rfloor + 1` (the same for W').
     """
 
     input_ndim = 4

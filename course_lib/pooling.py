@@ -21,6 +21,9 @@ __all__ = ["Flatten", "MaxPool2D"]
 class MaxPool2D(Layer):
     r"""Max pooling over ``size x size`` windows with step ``stride``.
 
+    Shapes: X (N, C, H, W) -> Y (N, C, H', W'), :math:`H' = \lfloor (H - k)/s
+    \rfloor + 1`. No parameters.
+
     Parameters
     ----------
     size : int
@@ -29,9 +32,6 @@ class MaxPool2D(Layer):
         Step :math:`s` between windows; None means ``size`` (windows that do not
         overlap, the usual choice). Rows or columns that do not fill a window at
         the end are dropped, as in PyTorch.
-
-    Shapes: X (N, C, H, W) -> Y (N, C, H', W'), :math:`H' = \lfloor (H - k)/s
-    \rfloor + 1`. No parameters.
     """
 
     input_ndim = 4

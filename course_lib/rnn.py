@@ -74,6 +74,8 @@ class RNN(_Recurrent):
     r"""Elman recurrent layer: :math:`h_t = \tanh(x_t W_x + h_{t-1} W_h + b)`,
     :math:`h_0 = 0`.
 
+    Shapes: X (N, T, D) -> H (N, T, H).
+
     Parameters
     ----------
     n_in, n_hidden : int
@@ -87,8 +89,6 @@ class RNN(_Recurrent):
     Attributes
     ----------
     params, grads : {'Wx': (D, H), 'Wh': (H, H), 'b': (H,)}
-
-    Shapes: X (N, T, D) -> H (N, T, H).
     """
 
     def __init__(self, n_in, n_hidden, seed=None, truncate=None, dtype=np.float64):
@@ -151,6 +151,8 @@ class LSTM(_Recurrent):
     gradients alive: :math:`\partial c_t / \partial c_{t-1} = f`, a gate, not a
     product with a weight matrix and a squashing derivative.
 
+    Shapes: X (N, T, D) -> H (N, T, H).
+
     Parameters
     ----------
     n_in, n_hidden : int
@@ -165,8 +167,6 @@ class LSTM(_Recurrent):
     Attributes
     ----------
     params, grads : {'Wx': (D, 4H), 'Wh': (H, 4H), 'b': (4H,)}
-
-    Shapes: X (N, T, D) -> H (N, T, H).
     """
 
     def __init__(self, n_in, n_hidden, seed=None, truncate=None, forget_bias=1.0,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from oracles import conv2d_grads, conv2d_loops, maxpool2d_grad, maxpool2d_loops
 
-from course_lib.grading import feedback as fb
+from course_lib.grading.checking import feedback as fb
 
 
 def _conv_case(seed, N=2, C=2, H=6, W=5, F=3, k=3):
