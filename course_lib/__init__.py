@@ -20,7 +20,6 @@ import importlib
 from . import (
     activations,
     conv,
-    conv_reference,
     datasets,
     errors,
     gradcheck,
@@ -73,7 +72,6 @@ __all__ = [
     # submodules
     "activations",
     "conv",
-    "conv_reference",
     "datasets",
     "errors",
     "gradcheck",
@@ -84,7 +82,9 @@ __all__ = [
     "pooling",
     "rnn",
     "training",
-    # submodules loaded on first use (matplotlib, ipywidgets, the autograder)
+    # submodules loaded on first use (matplotlib, ipywidgets, the autograder,
+    # the convolution loops of chapter 10)
+    "conv_reference",
     "grading",
     "plotting",
     "widgets",
@@ -153,7 +153,7 @@ __all__ = [
     "ShapeError",
 ]
 
-_LAZY = ("plotting", "widgets", "grading", "cli")
+_LAZY = ("plotting", "widgets", "grading", "cli", "conv_reference")
 
 
 def __getattr__(name):
