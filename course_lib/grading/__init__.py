@@ -24,6 +24,7 @@ CHAPTERS = {
     "ch06": ("ch06_pitfalls", "pitfalls"),
     "ch07": ("ch07_digits", "digits capstone"),
     "ch10": ("ch10_convolution", "convolutional networks"),
+    "ch11": ("ch11_recurrent", "recurrent networks and BPTT"),
 }
 
 

@@ -1,7 +1,8 @@
 """Fixtures for the graded tests: one proxy per chapter (``ch01`` ... ``ch07``).
 
-Each fixture is a session-wide :class:`course_lib.grading.checking.remote.StudentModule` for the
-chapter's file in the target folder; the student's code runs in a separate worker
+Each fixture is a session-wide
+:class:`course_lib.grading.checking.remote.StudentModule` for the chapter's file in
+the target folder; the student's code runs in a separate worker
 process, never in this one. Works under plain ``pytest tests/exercises`` as well as
 under ``course grade``. Reference computations shared by several test files
 (finite differences, the sigmoid, the XOR data) live in ``oracles.py`` here.
@@ -160,3 +161,4 @@ ch05 = _chapter_fixture("ch05")
 ch06 = _chapter_fixture("ch06")
 ch07 = _chapter_fixture("ch07")
 ch10 = _chapter_fixture("ch10")
+ch11 = _chapter_fixture("ch11")

@@ -174,3 +174,70 @@ def maxpool2d_loops(X, size, stride):
 def maxpool2d_grad(dY, X, size, stride):
     """dX of sum(dY * maxpool2d_loops(X)) by finite differences (X without ties)."""
     return fd(lambda x: float(np.sum(dY * maxpool2d_loops(x, size, stride))), X)
+
+
+# ---------------------------------------------------------------- chapter 11
+# The tanh recurrence written from the formula, entry by entry, and its
+# gradients by finite differences.
+
+
+def rnn_step_formula(x, h_prev, Wx, Wh, b):
+    """h[n, j] = tanh(sum_d x[n, d] Wx[d, j] + sum_i h_prev[n, i] Wh[i, j] + b[j])."""
+    N, H = h_prev.shape
+    h = np.zeros((N, H))
+    for n, j in np.ndindex(N, H):
+        z = b[j] + sum(x[n, d] * Wx[d, j] for d in range(x.shape[1]))
+        z += sum(h_prev[n, i] * Wh[i, j] for i in range(H))
+        h[n, j] = np.tanh(z)
+    return h
+
+
+def rnn_sequence_formula(X, Wx, Wh, b):
+    """States (N, T, H) of the recurrence from h_0 = 0, one step at a time."""
+    h = np.zeros((X.shape[0], Wh.shape[0]))
+    states = []
+    for t in range(X.shape[1]):
+        h = rnn_step_formula(X[:, t], h, Wx, Wh, b)
+        states.append(h)
+    return np.stack(states, axis=1)
+
+
+def rnn_step_grads(dh, x, h_prev, Wx, Wh, b):
+    """(dx, dh_prev, dWx, dWh, db) of sum(dh * step) by finite differences."""
+    args = [x, h_prev, Wx, Wh, b]
+
+    def grad(i):
+        def f(v):
+            a = list(args)
+            a[i] = v
+            return float(np.sum(dh * rnn_step_formula(*a)))
+
+        return fd(f, args[i])
+
+    return tuple(grad(i) for i in range(5))
+
+
+def rnn_sequence_grads(dH, X, Wx, Wh, b):
+    """(dX, dWx, dWh, db) of sum(dH * states) by finite differences."""
+    args = [X, Wx, Wh, b]
+
+    def grad(i):
+        def f(v):
+            a = list(args)
+            a[i] = v
+            return float(np.sum(dH * rnn_sequence_formula(*a)))
+
+        return fd(f, args[i])
+
+    return tuple(grad(i) for i in range(4))
+
+
+def summed_and_clipped(step_grads, max_norm):
+    """Sum the per-step dicts key by key, then scale all by one factor."""
+    total = {}
+    for g in step_grads:
+        for k, v in g.items():
+            total[k] = total.get(k, 0.0) + np.asarray(v, float)
+    norm = float(np.sqrt(sum(float(np.sum(v * v)) for v in total.values())))
+    factor = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    return {k: v * factor for k, v in total.items()}, norm

@@ -38,6 +38,7 @@ CALLERS = {
     "ch03": {"sigmoid_backward": {"backprop_two_layer"},
              "dense_backward": {"backprop_two_layer"}},
     "ch04": {"init_params": {"train_xor"}, "train_step": {"train_xor"}},
+    "ch11": {"rnn_step_backward": {"rnn_backward"}},
 }
 
 
