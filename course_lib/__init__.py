@@ -2,8 +2,8 @@
 
 ``import course_lib as cl`` gives the whole public surface::
 
-    cl.Dense, cl.Dropout, cl.Sigmoid, cl.Tanh, cl.ReLU, cl.LeakyReLU, cl.Identity,
-    cl.Softmax, cl.Sequential, cl.MLP, cl.MSE, cl.BinaryCrossEntropy,
+    cl.Dense, cl.Dropout, cl.BatchNorm, cl.Sigmoid, cl.Tanh, cl.ReLU, cl.LeakyReLU,
+    cl.Identity, cl.Softmax, cl.Sequential, cl.MLP, cl.MSE, cl.BinaryCrossEntropy,
     cl.SoftmaxCrossEntropy, cl.SGD, cl.RMSProp, cl.Adam, cl.History,
     cl.Conv2D, cl.MaxPool2D, cl.Flatten, cl.RNN, cl.LSTM, cl.LastStep,
     cl.numerical_gradient, cl.relative_error, cl.gradient_check, cl.datasets
@@ -19,6 +19,7 @@ import importlib
 
 from . import (
     activations,
+    batchnorm,
     conv,
     datasets,
     errors,
@@ -55,6 +56,7 @@ from .activations import (
     tanh,
     tanh_prime,
 )
+from .batchnorm import BatchNorm
 from .conv import Conv2D
 from .errors import DivergenceError, ShapeError
 from .gradcheck import gradient_check, numerical_gradient, relative_error
@@ -71,6 +73,7 @@ __version__ = "0.1.0"
 __all__ = [
     # submodules
     "activations",
+    "batchnorm",
     "conv",
     "datasets",
     "errors",
@@ -89,6 +92,7 @@ __all__ = [
     "plotting",
     "widgets",
     # layers
+    "BatchNorm",
     "Dense",
     "Dropout",
     "Layer",
