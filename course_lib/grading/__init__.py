@@ -23,6 +23,7 @@ CHAPTERS = {
     "ch05": ("ch05_hyperparameters", "hyperparameters and optimizers"),
     "ch06": ("ch06_pitfalls", "pitfalls"),
     "ch07": ("ch07_digits", "digits capstone"),
+    "ch08": ("ch08_batch_norm", "batch normalization"),
     "ch10": ("ch10_convolution", "convolutional networks"),
     "ch11": ("ch11_recurrent", "recurrent networks and BPTT"),
 }

@@ -37,7 +37,7 @@ def headings(path: Path) -> list[str]:
 
 def test_chapters_in_the_toc_in_order():
     names = [p.stem for p in CHAPTERS]
-    assert names[:7] == [
+    assert names[:8] == [
         "01_forward_pass",
         "02_loss",
         "03_chain_rule",
@@ -45,6 +45,7 @@ def test_chapters_in_the_toc_in_order():
         "05_hyperparameters",
         "06_pitfalls",
         "07_digits",
+        "08_batch_norm",
     ]
     assert {"10_convolution", "11_recurrent"} <= set(names)
     positions = []

@@ -39,12 +39,22 @@ CALLERS = {
              "dense_backward": {"backprop_two_layer"}},
     "ch04": {"init_params": {"train_xor"}, "train_step": {"train_xor"}},
     "ch11": {"rnn_step_backward": {"rnn_backward"}},
+    "ch08": {"batch_norm": {"BatchNorm_forward"},
+             "batch_norm_backward": {"BatchNorm_backward"}},
 }
 
 
 def _mutated_functions(path: Path) -> set[str]:
+    """Exercise names a mutant changes: its functions, and ``Class_method`` for the
+    methods of a class it redefines (``class BatchNorm(BatchNorm): def forward``
+    is exercise ``BatchNorm_forward``; ``__call__`` gives ``MLP_call``)."""
     tree = ast.parse(path.read_text())
-    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    names = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            names.update(f"{node.name}_{m.name.strip('_')}" for m in node.body
+                         if isinstance(m, ast.FunctionDef))
+    return names
 
 
 def _chapter_of(path: Path) -> str:
