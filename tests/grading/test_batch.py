@@ -42,13 +42,13 @@ def points():
     ("ch02", ["ch02"]),
     ("3,1-2", ["ch01", "ch02", "ch03"]),
     ("ch05-ch07", ["ch05", "ch06", "ch07"]),
-    ("all", [f"ch0{n}" for n in range(1, 8)]),
+    ("all", list(CHAPTERS)),
 ])
 def test_parse_chapters(spec, expected):
     assert parse_chapters(spec) == expected
 
 
-@pytest.mark.parametrize("spec", ["0", "8", "3-1", "x", "", "1-"])
+@pytest.mark.parametrize("spec", ["0", "99", "3-1", "x", "", "1-"])
 def test_parse_chapters_rejects_bad_specs(spec):
     with pytest.raises(ValueError):
         parse_chapters(spec)
