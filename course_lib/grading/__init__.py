@@ -26,6 +26,7 @@ CHAPTERS = {
     "ch08": ("ch08_batch_norm", "batch normalization"),
     "ch10": ("ch10_convolution", "convolutional networks"),
     "ch11": ("ch11_recurrent", "recurrent networks and BPTT"),
+    "ch12": ("ch12_autoencoders", "autoencoders"),
 }
 
 

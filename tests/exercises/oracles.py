@@ -241,3 +241,27 @@ def summed_and_clipped(step_grads, max_norm):
     norm = float(np.sqrt(sum(float(np.sum(v * v)) for v in total.values())))
     factor = min(1.0, max_norm / norm) if norm > 0 else 1.0
     return {k: v * factor for k, v in total.items()}, norm
+
+
+# ---------------------------------------------------------------- chapter 12
+
+
+def squared_error_mean(X, X_hat):
+    """(1 / (N D)) sum over every entry of (X_hat - X)^2, as a loop."""
+    diffs = [(a - b) ** 2 for a, b in zip(np.ravel(X_hat), np.ravel(X))]
+    return sum(diffs) / len(diffs)
+
+
+def digits_scaled():
+    """The 8x8 digits scaled to [0, 1] and split 80/20 (seeded, stratified by
+    label): (X_train, X_test), shapes (1437, 64) and (360, 64)."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    X, y = data.data / 16.0, data.target
+    rng = np.random.default_rng(12)
+    test = np.zeros(len(y), dtype=bool)
+    for label in range(10):
+        idx = rng.permutation(np.flatnonzero(y == label))
+        test[idx[: len(idx) // 5]] = True
+    return X[~test], X[test]

@@ -41,6 +41,7 @@ CALLERS = {
     "ch11": {"rnn_step_backward": {"rnn_backward"}},
     "ch08": {"batch_norm": {"BatchNorm_forward"},
              "batch_norm_backward": {"BatchNorm_backward"}},
+    "ch12": {"reconstruction_loss_grad": {"train_autoencoder"}},
 }
 
 
