@@ -189,10 +189,14 @@ def train_autoencoder(X, n_code, seed=0):
 
     ``X`` holds digits scaled to [0, 1], shape (N, 64). Use your loss
     gradient, the model's ``forward`` and ``backward`` and ``Adam``, with
-    mini-batches drawn with ``np.random.default_rng(seed)``. The grader
-    checks the reconstruction error on digits the model has not seen (for
-    ``n_code = 8``: below 0.025) and that training takes less than about
-    10 seconds.
+    mini-batches drawn with ``np.random.default_rng(seed)``. After each
+    batch's backward, the update is
+
+        optimizer.step(model.params, model.grads)
+
+    The grader checks the reconstruction error on digits the model has not
+    seen (for ``n_code = 8``: below 0.025) and that training takes less than
+    about 10 seconds.
 
     Returns
     -------

@@ -47,7 +47,7 @@ def test_chapters_in_the_toc_in_order():
         "07_digits",
         "08_batch_norm",
     ]
-    assert {"10_convolution", "11_recurrent"} <= set(names)
+    assert {"10_convolution", "11_recurrent", "12_autoencoders"} <= set(names)
     positions = []
     for name in names:
         assert f"book/{name}" in TOC, f"{name} is not listed in _toc.yml"
