@@ -42,6 +42,8 @@ def points():
     ("ch02", ["ch02"]),
     ("3,1-2", ["ch01", "ch02", "ch03"]),
     ("ch05-ch07", ["ch05", "ch06", "ch07"]),
+    ("10-12", ["ch10", "ch11", "ch12"]),
+    ("ch11", ["ch11"]),
     ("all", list(CHAPTERS)),
 ])
 def test_parse_chapters(spec, expected):

@@ -63,13 +63,15 @@ def parse_chapters(spec) -> list[str]:
         For an unknown chapter or an empty spec.
     """
     pieces = [spec] if isinstance(spec, str) else list(spec)
+    numbers = {int(ch[2:]): ch for ch in CHAPTERS}     # the list may have gaps
+    last = max(numbers)
     chosen: set[int] = set()
     for piece in ",".join(pieces).split(","):
         piece = piece.strip().lower()
         if not piece:
             continue
         if piece == "all":
-            chosen.update(range(1, len(CHAPTERS) + 1))
+            chosen.update(numbers)
             continue
         lo, dash, hi = piece.partition("-")
         try:
@@ -78,13 +80,15 @@ def parse_chapters(spec) -> list[str]:
         except ValueError:
             raise ValueError(f"cannot read chapter {piece!r}: use 3, ch03, "
                              "1-3 or 1,4") from None
-        if not (1 <= a <= b <= len(CHAPTERS)):
-            raise ValueError(f"chapters run from 1 to {len(CHAPTERS)}, "
-                             f"got {piece!r}")
-        chosen.update(range(a, b + 1))
+        picked = {n for n in numbers if a <= n <= b}
+        if not (1 <= a <= b <= last) or not picked or (not dash and a not in
+                                                       numbers):
+            raise ValueError(f"chapters are {', '.join(map(str, sorted(numbers)))}"
+                             f"; got {piece!r}")
+        chosen.update(picked)
     if not chosen:
         raise ValueError("no chapter given")
-    return [CHAPTERS[n - 1] for n in sorted(chosen)]
+    return [numbers[n] for n in sorted(chosen)]
 
 
 @dataclass(frozen=True)
