@@ -234,7 +234,7 @@ def bench_wide(reps, dtype, steps=20, batch=256, lr=0.01):
                 y[(s % 4) * batch :][:batch],
             )
             logits = model.forward(xb)
-            model.backward(loss.grad(yb, logits), need_dX=False)  # as fit does
+            model.backward(loss.grad(yb, logits))
             opt.step(model.params, model.grads)
 
     def hand():

@@ -6,7 +6,8 @@
     cl.Identity, cl.Softmax, cl.Sequential, cl.MLP, cl.MSE, cl.BinaryCrossEntropy,
     cl.SoftmaxCrossEntropy, cl.SGD, cl.RMSProp, cl.Adam, cl.History,
     cl.Conv2D, cl.MaxPool2D, cl.Flatten, cl.RNN, cl.LSTM, cl.LastStep,
-    cl.numerical_gradient, cl.relative_error, cl.gradient_check, cl.datasets
+    cl.train_step, cl.numerical_gradient, cl.relative_error, cl.gradient_check,
+    cl.datasets
 
 Only numpy is imported here; ``cl.plotting`` and ``cl.widgets`` (matplotlib,
 ipywidgets) and ``cl.grading`` load on first use, tqdm and scikit-learn inside the
@@ -66,7 +67,7 @@ from .models import MLP, Sequential
 from .optimizers import SGD, Adam, Optimizer, RMSProp, get_optimizer
 from .pooling import Flatten, MaxPool2D
 from .rnn import LSTM, RNN, LastStep
-from .training import History, evaluate, fit
+from .training import History, evaluate, fit, train_step
 
 __version__ = "0.1.0"
 
@@ -148,6 +149,7 @@ __all__ = [
     "History",
     "evaluate",
     "fit",
+    "train_step",
     # gradient checking
     "gradient_check",
     "numerical_gradient",

@@ -4,7 +4,9 @@ The plain functions (``sigmoid``, ``sigmoid_prime``, ``tanh``, ``relu``, ...) ta
 array ``z`` of any shape and return an array of the same shape; the book plots them.
 The layers (``Sigmoid``, ``Tanh``, ``ReLU``, ``LeakyReLU``, ``Identity``,
 ``Softmax``) wrap them in the layer interface: ``forward(Z) -> A`` and
-``backward(dA) -> dZ``, both of shape ``(N, D)``.
+``backward(dY) -> dZ``, all of shape ``(N, D)``, where ``dY`` is the gradient of the
+loss with respect to the layer's output ``A`` (the book's :math:`dA`) and ``dZ`` the
+gradient with respect to its input.
 
 Numerical stability: ``sigmoid`` is computed as :math:`\tfrac12(1 + \tanh(z/2))`,
 which is the same function but never overflows (``tanh`` saturates at :math:`\pm1`),
@@ -135,55 +137,67 @@ def softplus(z):
 
 
 # ----------------------------------------------------------------------------------
-# Layers: forward(Z) -> A, backward(dA) -> dZ, both (N, D)
+# Layers: forward(Z) -> A, backward(dY) -> dZ, all (N, D)
 # ----------------------------------------------------------------------------------
 
 class Sigmoid(Layer):
     r"""Sigmoid layer :math:`A = \sigma(Z)`."""
+
+    A = None            # the output of the last forward, kept for backward
 
     def forward(self, Z):
         """Z : (N, D) -> A : (N, D)"""
         self.A = sigmoid(Z)
         return self.A
 
-    def backward(self, dA):
-        r""":math:`dZ = dA \odot A (1 - A)`. dA : (N, D) -> dZ : (N, D)"""
+    def backward(self, dY):
+        r""":math:`dZ = dY \odot A (1 - A)`, since :math:`\sigma'(Z) = A (1 - A)`.
+
+        dY : (N, D), gradient with respect to A -> dZ : (N, D)
+        """
         A = self.A
-        self._check_grad(dA, A.shape)
-        return dA * A * (1.0 - A)
+        self._check_dY(dY, A)
+        return dY * A * (1.0 - A)
 
 
 class Tanh(Layer):
     r"""Tanh layer :math:`A = \tanh Z`."""
+
+    A = None
 
     def forward(self, Z):
         """Z : (N, D) -> A : (N, D)"""
         self.A = np.tanh(Z)
         return self.A
 
-    def backward(self, dA):
-        r""":math:`dZ = dA \odot (1 - A^2)`. dA : (N, D) -> dZ : (N, D)"""
+    def backward(self, dY):
+        r""":math:`dZ = dY \odot (1 - A^2)`. dY : (N, D) -> dZ : (N, D)"""
         A = self.A
-        self._check_grad(dA, A.shape)
-        return dA * (1.0 - A * A)
+        self._check_dY(dY, A)
+        return dY * (1.0 - A * A)
 
 
 class ReLU(Layer):
     r"""ReLU layer :math:`A = \max(0, Z)`."""
+
+    Z = None            # the input of the last forward, kept for backward
 
     def forward(self, Z):
         """Z : (N, D) -> A : (N, D)"""
         self.Z = Z
         return np.maximum(Z, 0.0)
 
-    def backward(self, dA):
-        r""":math:`dZ = dA \odot \mathbb{1}[Z > 0]`. dA : (N, D) -> dZ : (N, D)"""
-        self._check_grad(dA, self.Z.shape)
-        return dA * (self.Z > 0)
+    def backward(self, dY):
+        r""":math:`dZ = dY \odot \mathbb{1}[Z > 0]`. dY : (N, D) -> dZ : (N, D)"""
+        Z = self.Z
+        self._check_dY(dY, Z)
+        return dY * (Z > 0)
 
 
 class LeakyReLU(Layer):
     r"""Leaky ReLU layer :math:`A = Z` where :math:`Z > 0`, else :math:`\alpha Z`."""
+
+    Z = None
 
     def __init__(self, alpha=0.01):
         super().__init__()
@@ -194,11 +208,12 @@ class LeakyReLU(Layer):
         self.Z = Z
         return np.where(Z > 0, Z, self.alpha * Z)
 
-    def backward(self, dA):
-        r""":math:`dZ = dA` where :math:`Z > 0`, else :math:`\alpha\, dA`.
-        dA : (N, D) -> dZ : (N, D)"""
-        self._check_grad(dA, self.Z.shape)
-        return np.where(self.Z > 0, dA, self.alpha * dA)
+    def backward(self, dY):
+        r""":math:`dZ = dY` where :math:`Z > 0`, else :math:`\alpha\, dY`.
+        dY : (N, D) -> dZ : (N, D)"""
+        Z = self.Z
+        self._check_dY(dY, Z)
+        return np.where(Z > 0, dY, self.alpha * dY)
 
     def __repr__(self):
         return f"LeakyReLU(alpha={self.alpha:g})"
@@ -207,15 +222,17 @@ class LeakyReLU(Layer):
 class Identity(Layer):
     r"""Identity layer :math:`A = Z` (a linear output)."""
 
+    Z = None
+
     def forward(self, Z):
         """Z : (N, D) -> A : (N, D)"""
-        self.shape = Z.shape
+        self.Z = Z
         return Z
 
-    def backward(self, dA):
-        """:math:`dZ = dA`. dA : (N, D) -> dZ : (N, D)"""
-        self._check_grad(dA, self.shape)
-        return dA
+    def backward(self, dY):
+        """:math:`dZ = dY`. dY : (N, D) -> dZ : (N, D)"""
+        self._check_dY(dY, self.Z)
+        return dY
 
 
 class Softmax(Layer):
@@ -227,17 +244,19 @@ class Softmax(Layer):
     is both faster and more stable.
     """
 
+    A = None
+
     def forward(self, Z):
         """Z : (N, C) -> A : (N, C), rows sum to 1"""
         self.A = softmax(Z, axis=-1)
         return self.A
 
-    def backward(self, dA):
-        r""":math:`dZ = A \odot (dA - \sum_k dA_{k} A_{k})` (row-wise Jacobian product).
-        dA : (N, C) -> dZ : (N, C)"""
+    def backward(self, dY):
+        r""":math:`dZ = A \odot (dY - \sum_k dY_{k} A_{k})` (row-wise Jacobian product).
+        dY : (N, C) -> dZ : (N, C)"""
         A = self.A
-        self._check_grad(dA, A.shape)
-        return A * (dA - (dA * A).sum(axis=-1, keepdims=True))
+        self._check_dY(dY, A)
+        return A * (dY - (dY * A).sum(axis=-1, keepdims=True))
 
 
 ACTIVATIONS = {

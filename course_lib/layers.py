@@ -1,18 +1,23 @@
-"""Layers: the building blocks of a network.
+r"""Layers: the building blocks of a network.
 
 Every layer has the same two-method interface:
 
-* ``forward(X) -> A`` computes the output for a batch ``X`` of shape ``(N, ...)`` and
+* ``forward(X) -> Y`` computes the output for a batch ``X`` of shape ``(N, ...)`` and
   remembers what ``backward`` will need;
-* ``backward(dA) -> dX`` receives the gradient of the loss with respect to the output
+* ``backward(dY) -> dX`` receives the gradient of the loss with respect to the output
   and returns the gradient with respect to the input. A layer with parameters also
   stores the gradient of every parameter in ``layer.grads`` (same keys as
   ``layer.params``). Gradients are **overwritten**, never accumulated, and ``backward``
   never changes a weight: updating weights is the optimizer's job.
 
-The arrays in ``params`` and ``grads`` are created once and then updated in place, so
-references to them (for example in ``Sequential.params``) stay valid. Copy a gradient
-if you want to keep it after the next ``backward``.
+The arrays in ``params`` and ``grads`` are created once and then updated in place
+(``grads["W"][...] = X.T @ dY``), so references to them (for example in
+``Sequential.params`` or an optimizer) stay valid. Copy a gradient if you want to keep
+it after the next ``backward``.
+
+Names: ``n_in``/``n_out`` are constructor arguments (numbers of features);
+``D_in``/``D_out`` are the same numbers when they appear in shapes,
+``X (N, D_in)``, ``W (D_in, D_out)``, ``b (D_out,)``.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ class Layer:
     def forward(self, X):
         raise NotImplementedError
 
-    def backward(self, dA):
+    def backward(self, dY):
         raise NotImplementedError
 
     def __call__(self, X):
@@ -64,13 +69,24 @@ class Layer:
     def __repr__(self):
         return f"{type(self).__name__}()"
 
-    def _check_grad(self, dA, expected_shape, what="dA"):
-        """Raise ShapeError unless ``dA.shape == expected_shape``."""
-        if dA.shape != expected_shape:
+    def _check_dY(self, dY, cached, n_out=None):
+        """Check ``backward``'s argument against what ``forward`` kept.
+
+        ``cached`` is the array ``forward`` kept (None before the first forward);
+        ``dY`` must have its shape, or ``(N, n_out)`` when ``n_out`` is given.
+        """
+        if cached is None:
+            raise RuntimeError(f"{self!r}.backward called before forward")
+        self._check_grad(dY, cached.shape if n_out is None
+                         else (cached.shape[0], n_out))
+
+    def _check_grad(self, dY, expected_shape, what="dY"):
+        """Raise ShapeError unless ``dY.shape == expected_shape``."""
+        if dY.shape != expected_shape:
             raise ShapeError(
                 f"{self!r}.backward: {what} must have shape "
                 f"{shape_str(expected_shape)} (the shape of the forward output), "
-                f"got {shape_str(dA.shape)}"
+                f"got {shape_str(dY.shape)}"
             )
 
 
@@ -127,7 +143,7 @@ class Dense(Layer):
     Parameters
     ----------
     n_in, n_out : int
-        Number of input features and of output units.
+        Number of input features ``D_in`` and of output units ``D_out``.
     init : str
         Weight initialisation, see :func:`init_weights` (``'xavier'`` is Glorot
         uniform, ``'he'`` is He normal, ``'normal'`` is ``scale * randn``).
@@ -141,8 +157,10 @@ class Dense(Layer):
 
     Attributes
     ----------
-    params : {'W': (n_in, n_out), 'b': (n_out,)}
-    grads : {'W': (n_in, n_out), 'b': (n_out,)}
+    params : {'W': (D_in, D_out), 'b': (D_out,)}
+    grads : {'W': (D_in, D_out), 'b': (D_out,)}
+    X : ndarray (N, D_in) or None
+        The input of the last ``forward``, kept for ``backward``.
     """
 
     def __init__(self, n_in, n_out, init="xavier", seed=None, dtype=np.float64,
@@ -160,7 +178,13 @@ class Dense(Layer):
     def forward(self, X):
         r"""Affine map :math:`Z = X W + b`.
 
-        X : (N, n_in) -> Z : (N, n_out)
+        Parameters
+        ----------
+        X : ndarray, shape (N, D_in)
+
+        Returns
+        -------
+        Z : ndarray, shape (N, D_out)
         """
         if not isinstance(X, np.ndarray):
             X = np.asarray(X, dtype=self.dtype)
@@ -169,34 +193,48 @@ class Dense(Layer):
             raise ShapeError(f"{self!r}.forward: X must have shape (N, {self.n_in}), "
                              f"got {shape_str(X.shape)}{hint}")
         self.X = X
-        Z = X @ self.params["W"]
-        Z += self.params["b"]                 # in place: one (N, n_out) array, not two
-        return Z
+        return X @ self.params["W"] + self.params["b"]
 
-    def backward(self, dZ, need_dX=True):
+    def backward(self, dY):
         r"""Gradients of :math:`Z = XW + b`:
-        :math:`dW = X^\top dZ,\ db = \sum_n dZ_n,\ dX = dZ\, W^\top`.
+        :math:`dW = X^\top dY,\ db = \sum_n dY_n,\ dX = dY\, W^\top`.
 
-        dZ : (N, n_out) -> dX : (N, n_in); fills ``grads['W']`` (n_in, n_out)
-        and ``grads['b']`` (n_out,).
+        Parameters
+        ----------
+        dY : ndarray, shape (N, D_out)
+            Gradient of the loss with respect to the layer's output
+            :math:`Z` (the upstream gradient, called :math:`dZ` in chapter 3).
 
-        ``need_dX=False`` skips :math:`dX` and returns None: the first layer of a
-        network has no layer below it to pass :math:`dX` to, and for a wide input
-        that product costs as much as computing :math:`dW`.
+        Returns
+        -------
+        dX : ndarray, shape (N, D_in)
+            Gradient with respect to the input. ``grads['W']`` (D_in, D_out) and
+            ``grads['b']`` (D_out,) are overwritten in place.
         """
-        if self.X is None:
-            raise RuntimeError(f"{self!r}.backward called before forward")
-        self._check_grad(dZ, (self.X.shape[0], self.n_out), "dZ")
-        np.matmul(self.X.T, dZ, out=self.grads["W"])   # dW written in place: no copy
-        np.add.reduce(dZ, axis=0, out=self.grads["b"])  # db: sum over the batch
-        return dZ @ self.params["W"].T if need_dX else None
+        X, W = self.X, self.params["W"]
+        self._check_dY(dY, X, self.n_out)
+        self.grads["W"][...] = X.T @ dY
+        self.grads["b"][...] = dY.sum(axis=0)
+        return dY @ W.T
+
+    def backward_params(self, dY):
+        """``backward`` without :math:`dX`: only ``grads['W']`` and ``grads['b']``.
+
+        Training calls it for the first layer of a network, whose :math:`dX` no
+        update needs (for a wide input that product costs as much as :math:`dW`).
+        The two products are written straight into the gradient arrays, which saves
+        a copy each; the numbers are the same as ``backward``'s to the last bit.
+        """
+        self._check_dY(dY, self.X, self.n_out)
+        np.matmul(self.X.T, dY, out=self.grads["W"])
+        np.add.reduce(dY, axis=0, out=self.grads["b"])
 
     def __repr__(self):
         return f"Dense({self.n_in}→{self.n_out})"
 
 
 class Dropout(Layer):
-    r"""Inverted dropout: :math:`A = X \odot M / (1 - p)`, :math:`M_{ij} \sim
+    r"""Inverted dropout: :math:`Y = X \odot M / (1 - p)`, :math:`M_{ij} \sim
     \mathrm{Bernoulli}(1 - p)`.
 
     In training mode each unit is zeroed with probability ``p`` and the survivors are
@@ -220,7 +258,7 @@ class Dropout(Layer):
         self.mask = None
 
     def forward(self, X):
-        """X : (N, D) -> A : (N, D); the mask (N, D) is kept for backward."""
+        """X : (N, D) -> Y : (N, D); the mask (N, D) is kept for backward."""
         if not self.training or self.p == 0.0:
             self.mask = None
             return X
@@ -228,15 +266,15 @@ class Dropout(Layer):
         self.mask = keep.astype(X.dtype) / X.dtype.type(1.0 - self.p)
         return X * self.mask
 
-    def backward(self, dA):
-        r""":math:`dX = dA \odot M / (1 - p)` (the same mask as forward).
+    def backward(self, dY):
+        r""":math:`dX = dY \odot M / (1 - p)` (the same mask as forward).
 
-        dA : (N, D) -> dX : (N, D)
+        dY : (N, D) -> dX : (N, D)
         """
         if self.mask is None:
-            return dA
-        self._check_grad(dA, self.mask.shape)
-        return dA * self.mask
+            return dY
+        self._check_dY(dY, self.mask)
+        return dY * self.mask
 
     def __repr__(self):
         return f"Dropout(p={self.p:g})"

@@ -6,24 +6,17 @@ Every loss takes ``(y_true, y_pred)`` in that order (as scikit-learn does) and h
 * ``grad(y_true, y_pred) -> dY``: the gradient of that *mean* with respect to
   ``y_pred``, of the same shape as ``y_pred`` (so it already contains the ``1/N``).
 
-Inputs are checked: lengths must agree, ``(N,)`` is never silently broadcast against
-``(N, 1)``, labels must be in range and nothing may be NaN. ``fit`` checks once and
-then calls the unchecked ``_value_and_grad`` in its inner loop.
-
-The checks are kept cheap, because a hand-written loop calls ``loss`` and ``grad`` on
-every batch: types, shapes and ranges are checked up front, but NaN is looked for
-only in the result (a NaN in the input gives a NaN out). When the result is not
-finite, the full ``check`` runs and names the culprit.
+Both check their inputs first (:meth:`Loss.check`: lengths agree, ``(N,)`` is never
+silently broadcast against ``(N, 1)``, labels are in range, nothing is NaN), then
+apply the formula, which each loss writes once, in ``_loss`` and ``_grad``. ``fit``
+checks its data once and calls :meth:`Loss.value_and_grad`, which skips the checks.
 """
 
 from __future__ import annotations
 
-import functools
-import math
-
 import numpy as np
 
-from .activations import sigmoid, softplus
+from .activations import logsumexp, sigmoid, softmax, softplus
 from .errors import ShapeError, shape_str
 
 __all__ = [
@@ -36,57 +29,35 @@ __all__ = [
 ]
 
 
-@functools.cache
-def _is_numeric(dtype):
-    """``np.issubdtype(dtype, np.number)``, remembered per dtype (it is not free)."""
-    return np.issubdtype(dtype, np.number)
-
-
-def _as_array(a, name, owner, nan=True):
-    a = np.asarray(a)
-    if a.dtype.kind == "b":
-        a = a.astype(np.float64)
-    if not _is_numeric(a.dtype):
-        raise TypeError(f"{owner}: {name} must be a numeric array, got {a.dtype}")
-    if a.ndim == 0:
-        raise ShapeError(f"{owner}: {name} must be an array of shape (N, ...), "
-                         "got a scalar")
-    if nan and a.dtype.kind == "f" and np.isnan(a).any():
-        raise ValueError(f"{owner}: {name} contains NaN")
-    return a
-
-
 class Loss:
-    """Base class: ``loss`` and ``grad`` check their inputs, then delegate."""
+    """Base class: ``loss`` and ``grad`` check their inputs, then apply the formula.
+
+    A subclass writes the formula in ``_loss(y_true, y_pred) -> float`` and
+    ``_grad(y_true, y_pred) -> dY`` (on checked arrays) and adds its own checks to
+    ``check``.
+    """
 
     #: True for losses where accuracy makes sense (used by ``fit``)
     classification = False
 
-    def __call__(self, y_true, y_pred):
-        return self.loss(y_true, y_pred)
-
     def loss(self, y_true, y_pred):
         """Mean loss over the batch (a Python float)."""
-        value = self._value_and_grad(*self._checked(y_true, y_pred), need_grad=False)[0]
-        if not math.isfinite(value):
-            self.check(y_true, y_pred)         # raises if the input holds NaN
-        return value
+        return self._loss(*self.check(y_true, y_pred))
 
     def grad(self, y_true, y_pred):
         """Gradient of the mean loss with respect to ``y_pred`` (shape of y_pred)."""
-        value, dY = self._value_and_grad(*self._checked(y_true, y_pred))
-        if not math.isfinite(value):
-            self.check(y_true, y_pred)         # raises if the input holds NaN
-        return dY
+        return self._grad(*self.check(y_true, y_pred))
 
-    def check(self, y_true, y_pred, nan=True):
-        """Validate and return ``(y_true, y_pred)`` as arrays; raise on bad input.
+    def value_and_grad(self, y_true, y_pred):
+        """``(loss, dY)`` without the checks: for inputs that already passed
+        :meth:`check` (``fit`` checks its data once, then calls this per batch)."""
+        return self._loss(y_true, y_pred), self._grad(y_true, y_pred)
 
-        ``nan=False`` skips the scan for NaN.
-        """
+    def check(self, y_true, y_pred):
+        """Validate and return ``(y_true, y_pred)`` as arrays; raise on bad input."""
         name = type(self).__name__
-        y_true = _as_array(y_true, "y_true", name, nan)
-        y_pred = _as_array(y_pred, "y_pred", name, nan)
+        y_true, y_pred = _as_array(y_true, "y_true", name), _as_array(
+            y_pred, "y_pred", name)
         if y_true.shape[0] != y_pred.shape[0]:
             raise ShapeError(
                 f"{name}: y_true and y_pred must have the same length N, got "
@@ -94,31 +65,8 @@ class Loss:
             )
         return y_true, y_pred
 
-    def _same_shape(self, y_true, y_pred):
-        if y_true.shape == y_pred.shape:
-            return
-        name = type(self).__name__
-        hint = ""
-        if y_true.ndim == 1 and y_pred.shape == (y_true.shape[0], 1):
-            hint = ("; reshape y with y.reshape(-1, 1) (numpy would otherwise "
-                    f"broadcast to ({y_true.shape[0]}, {y_true.shape[0]}))")
-        elif y_pred.ndim == 1 and y_true.shape == (y_pred.shape[0], 1):
-            hint = "; reshape y_pred with y_pred.reshape(-1, 1)"
-        raise ShapeError(f"{name}: y_true and y_pred must have the same shape, got "
-                         f"y_true {shape_str(y_true.shape)} and y_pred "
-                         f"{shape_str(y_pred.shape)}{hint}")
-
-    def _checked(self, y_true, y_pred):
-        """``check`` without the NaN scan. On any problem the full ``check`` runs, so
-        the error raised is exactly the one ``check`` gives."""
-        try:
-            return self.check(y_true, y_pred, nan=False)
-        except (TypeError, ValueError):
-            return self.check(y_true, y_pred)
-
-    def _value_and_grad(self, y_true, y_pred, need_grad=True):
-        """Unchecked ``(loss, dY)``; ``dY`` is None when ``need_grad`` is False."""
-        raise NotImplementedError
+    def __call__(self, y_true, y_pred):
+        return self.loss(y_true, y_pred)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -131,15 +79,23 @@ class MSE(Loss):
     Gradient: :math:`\partial L / \partial \hat y = 2 (\hat y - y) / (N D)`.
     """
 
-    def check(self, y_true, y_pred, nan=True):
-        y_true, y_pred = super().check(y_true, y_pred, nan)
-        self._same_shape(y_true, y_pred)
-        return y_true, y_pred
+    def _loss(self, y_true, y_pred):
+        return float(np.mean((y_pred - y_true) ** 2))
 
-    def _value_and_grad(self, y_true, y_pred, need_grad=True):
+    def _grad(self, y_true, y_pred):
+        return 2.0 / y_pred.size * (y_pred - y_true)
+
+    def value_and_grad(self, y_true, y_pred):
+        # fit's inner loop: the two formulas above with one subtraction, and the sum
+        # of squares as a dot product (np.mean costs more than the rest of a step
+        # of a small network); equal to them up to rounding in the last digit
         diff = y_pred - y_true
-        value = float(np.vdot(diff, diff)) / diff.size   # sum of squares / (N D)
-        return value, (diff * (2.0 / diff.size) if need_grad else None)
+        return float(np.vdot(diff, diff)) / diff.size, 2.0 / diff.size * diff
+
+    def check(self, y_true, y_pred):
+        y_true, y_pred = super().check(y_true, y_pred)
+        _same_shape(self, y_true, y_pred)
+        return y_true, y_pred
 
 
 class BinaryCrossEntropy(Loss):
@@ -171,11 +127,29 @@ class BinaryCrossEntropy(Loss):
     def __init__(self, from_logits=False, eps=1e-12):
         self.from_logits = bool(from_logits)
         self.eps = float(eps)
-        self._eps = {}                      # dtype -> effective clipping margin
 
-    def check(self, y_true, y_pred, nan=True):
-        y_true, y_pred = super().check(y_true, y_pred, nan)
-        self._same_shape(y_true, y_pred)
+    def _loss(self, y_true, y_pred):
+        if self.from_logits:
+            z = y_pred
+            return float(np.mean(softplus(z) - y_true * z))
+        p = self._clipped(y_pred)
+        return -float(np.mean(y_true * np.log(p) + (1.0 - y_true) * np.log1p(-p)))
+
+    def _grad(self, y_true, y_pred):
+        if self.from_logits:
+            return (sigmoid(y_pred) - y_true) / y_pred.size
+        p = self._clipped(y_pred)
+        return (p - y_true) / (p * (1.0 - p) * y_pred.size)
+
+    def _clipped(self, p):
+        """``p`` clipped to ``[eps, 1 - eps]``, eps at least the dtype's epsilon."""
+        eps = max(self.eps, float(np.finfo(p.dtype).eps)) if p.dtype.kind == "f" \
+            else self.eps
+        return np.minimum(np.maximum(p, eps), 1.0 - eps)
+
+    def check(self, y_true, y_pred):
+        y_true, y_pred = super().check(y_true, y_pred)
+        _same_shape(self, y_true, y_pred)
         if y_true.size and (y_true.min() < 0 or y_true.max() > 1):
             raise ValueError("BinaryCrossEntropy: y_true must hold targets in [0, 1], "
                              f"got values in [{y_true.min()}, {y_true.max()}]")
@@ -186,19 +160,6 @@ class BinaryCrossEntropy(Loss):
                 f"values in [{y_pred.min():.3g}, {y_pred.max():.3g}]; end the model "
                 "with a sigmoid, or use BinaryCrossEntropy(from_logits=True)")
         return y_true, y_pred
-
-    def _value_and_grad(self, y_true, y_pred, need_grad=True):
-        n = y_pred.size
-        if self.from_logits:
-            value = float((softplus(y_pred) - y_true * y_pred).sum()) / n
-            return value, ((sigmoid(y_pred) - y_true) / n if need_grad else None)
-        eps = self._eps.get(y_pred.dtype)
-        if eps is None:
-            tiny = np.finfo(y_pred.dtype).eps if y_pred.dtype.kind == "f" else 0.0
-            eps = self._eps[y_pred.dtype] = max(self.eps, float(tiny))
-        p = np.minimum(np.maximum(y_pred, eps), 1.0 - eps)       # clip: no log(0)
-        value = -float((y_true * np.log(p) + (1.0 - y_true) * np.log1p(-p)).sum()) / n
-        return value, ((p - y_true) / (p * (1.0 - p) * n) if need_grad else None)
 
     def __repr__(self):
         return "BinaryCrossEntropy(from_logits=True)" if self.from_logits else \
@@ -220,8 +181,24 @@ class SoftmaxCrossEntropy(Loss):
 
     classification = True
 
-    def check(self, y_true, y_pred, nan=True):
-        y_true, y_pred = super().check(y_true, y_pred, nan)
+    def _loss(self, y_true, y_pred):
+        z, N = y_pred, y_pred.shape[0]
+        if y_true.ndim == 1:                           # integer labels (N,)
+            return float((logsumexp(z, axis=1) - z[np.arange(N), y_true]).sum()) / N
+        # targets Y (N, C): L = -(1/N) sum_n sum_j Y_nj log softmax(z_n)_j
+        return float((y_true * (logsumexp(z, axis=1)[:, None] - z)).sum()) / N
+
+    def _grad(self, y_true, y_pred):
+        N = y_pred.shape[0]
+        P = softmax(y_pred, axis=1)                    # (N, C) probabilities
+        if y_true.ndim == 1:                           # Y is one-hot of the labels
+            P[np.arange(N), y_true] -= 1.0
+            P /= N
+            return P
+        return (P * y_true.sum(axis=1, keepdims=True) - y_true) / N
+
+    def check(self, y_true, y_pred):
+        y_true, y_pred = super().check(y_true, y_pred)
         if y_pred.ndim != 2:
             raise ShapeError("SoftmaxCrossEntropy: y_pred must be logits of shape "
                              f"(N, C), got {shape_str(y_pred.shape)}")
@@ -229,45 +206,13 @@ class SoftmaxCrossEntropy(Loss):
         if y_true.ndim == 2 and y_true.shape[1] == 1 and C > 1:
             y_true = y_true[:, 0]
         if y_true.ndim == 1:
-            if not np.issubdtype(y_true.dtype, np.integer):
-                if np.any(y_true != np.round(y_true)):
-                    raise ValueError("SoftmaxCrossEntropy: labels y_true of shape (N,) "
-                                     "must be integers 0..C-1")
-                y_true = y_true.astype(np.intp)
-            if y_true.size and (y_true.min() < 0 or y_true.max() >= C):
-                raise ValueError(
-                    f"SoftmaxCrossEntropy: labels must be in 0..{C - 1} for C={C} "
-                    f"classes, got values in [{y_true.min()}, {y_true.max()}]")
-            return y_true, y_pred
+            return _labels(y_true, C), y_pred
         if y_true.shape != y_pred.shape:
             raise ShapeError(
                 "SoftmaxCrossEntropy: y_true must be integer labels (N,) or one-hot "
                 f"(N, {C}), got {shape_str(y_true.shape)} for logits "
                 f"{shape_str(y_pred.shape)}")
         return y_true, y_pred
-
-    def _value_and_grad(self, y_true, y_pred, need_grad=True):
-        n = y_pred.shape[0]
-        # one exp serves both the log-sum-exp (the loss) and the softmax (the gradient)
-        m = y_pred.max(axis=1, keepdims=True)
-        e = np.exp(y_pred - m)                             # (N, C), no overflow
-        total = e.sum(axis=1, keepdims=True)               # (N, 1)
-        lse = (m + np.log(total))[:, 0]                    # logsumexp(y_pred), (N,)
-        if y_true.ndim == 1:                               # integer labels
-            rows = np.arange(n)
-            value = float((lse - y_pred[rows, y_true]).sum()) / n
-            if not need_grad:
-                return value, None
-            dZ = e / total                                 # softmax(y_pred)
-            dZ[rows, y_true] -= 1.0
-            dZ /= n
-            return value, dZ
-        # targets (N, C): L = -sum_j y_j log softmax(z)_j
-        value = float((y_true * (lse[:, None] - y_pred)).sum()) / n
-        if not need_grad:
-            return value, None
-        dZ = (e / total) * y_true.sum(axis=1, keepdims=True) - y_true
-        return value, dZ / n
 
 
 LOSSES = {
@@ -292,3 +237,51 @@ def get_loss(name):
     if key not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; valid names: {', '.join(LOSSES)}")
     return LOSSES[key]()
+
+
+# ----------------------------------------------------------------------------------
+# input checks shared by the losses
+# ----------------------------------------------------------------------------------
+
+def _as_array(a, name, owner):
+    """``a`` as a numeric array of shape (N, ...) without NaN (booleans as floats)."""
+    a = np.asarray(a)
+    if a.dtype.kind == "b":
+        a = a.astype(np.float64)
+    if a.dtype.kind not in "iufc":
+        raise TypeError(f"{owner}: {name} must be a numeric array, got {a.dtype}")
+    if a.ndim == 0:
+        raise ShapeError(f"{owner}: {name} must be an array of shape (N, ...), "
+                         "got a scalar")
+    if a.dtype.kind == "f" and np.isnan(a).any():
+        raise ValueError(f"{owner}: {name} contains NaN")
+    return a
+
+
+def _same_shape(loss, y_true, y_pred):
+    """Raise ShapeError unless the shapes agree, with the reshape that fixes it."""
+    if y_true.shape == y_pred.shape:
+        return
+    hint = ""
+    if y_true.ndim == 1 and y_pred.shape == (y_true.shape[0], 1):
+        hint = ("; reshape y with y.reshape(-1, 1) (numpy would otherwise "
+                f"broadcast to ({y_true.shape[0]}, {y_true.shape[0]}))")
+    elif y_pred.ndim == 1 and y_true.shape == (y_pred.shape[0], 1):
+        hint = "; reshape y_pred with y_pred.reshape(-1, 1)"
+    raise ShapeError(f"{type(loss).__name__}: y_true and y_pred must have the same "
+                     f"shape, got y_true {shape_str(y_true.shape)} and y_pred "
+                     f"{shape_str(y_pred.shape)}{hint}")
+
+
+def _labels(y, C):
+    """Integer labels ``y (N,)`` checked to lie in ``0..C-1``."""
+    if not np.issubdtype(y.dtype, np.integer):
+        if np.any(y != np.round(y)):
+            raise ValueError("SoftmaxCrossEntropy: labels y_true of shape (N,) "
+                             "must be integers 0..C-1")
+        y = y.astype(np.intp)
+    if y.size and (y.min() < 0 or y.max() >= C):
+        raise ValueError(
+            f"SoftmaxCrossEntropy: labels must be in 0..{C - 1} for C={C} "
+            f"classes, got values in [{y.min()}, {y.max()}]")
+    return y

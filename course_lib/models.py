@@ -94,20 +94,37 @@ class Sequential(Layer):
             X = layer.forward(X)
         return X
 
-    def backward(self, dY, need_dX=True):
-        """dY : (N, D_out) -> dX : (N, D_in); fills every layer's ``grads``.
+    def backward(self, dY):
+        """The chain rule through the layers, from the output down to the input.
 
-        ``need_dX=False`` returns None instead of dX, and a first Dense layer then
-        skips computing it (``fit`` does this: it has no use for dX).
+        Each layer turns the gradient with respect to its output into the gradient
+        with respect to its input, which is the output gradient of the layer below,
+        and fills its own ``grads`` on the way.
+
+        dY : (N, D_out) -> dX : (N, D_in)
         """
-        for i in reversed(range(len(self.layers))):
-            layer = self.layers[i]
-            if i == 0 and not need_dX and (isinstance(layer, Dense)
-                                           or getattr(layer, "skips_dX", False)):
-                layer.backward(dY, need_dX=False)
-                return None
+        for layer in reversed(self.layers):
             dY = layer.backward(dY)
-        return dY if need_dX else None
+        return dY
+
+    def backward_params(self, dY):
+        """``backward`` without the gradient with respect to the input: every
+        layer's ``grads`` are filled, nothing is returned.
+
+        ``fit`` calls it: no weight update needs :math:`dX`, and for a wide input or
+        a first ``Conv2D`` it costs as much as the first layer's weight gradient.
+        The first layer skips it when it can (a ``backward_params`` method of its
+        own, or ``skips_dX`` and ``backward(dY, need_dX=False)``).
+        """
+        for layer in self.layers[:0:-1]:
+            dY = layer.backward(dY)
+        first = self.layers[0] if self.layers else None
+        if hasattr(first, "backward_params"):
+            first.backward_params(dY)
+        elif getattr(first, "skips_dX", False):
+            first.backward(dY, need_dX=False)
+        elif first is not None:
+            first.backward(dY)
 
     def train(self):
         """Training mode for every layer (dropout on); returns the model."""

@@ -29,7 +29,8 @@ def _unit(name, value, owner):
 
 
 class Optimizer:
-    """Base class. Subclasses implement ``_update(key, w, g)``."""
+    """Base class. Subclasses implement ``_update(key, w, g)``: the update of one
+    parameter ``w`` from its gradient ``g`` (same shape), in place."""
 
     def __init__(self, lr):
         self.lr = _positive("lr", lr, type(self).__name__)
@@ -93,8 +94,7 @@ class SGD(Optimizer):
             w -= self.lr * g
             return
         v = self._slots(key, w, ("v",))["v"]
-        v *= self.momentum
-        v -= self.lr * g
+        v[...] = self.momentum * v - self.lr * g
         w += v
 
     def __repr__(self):
@@ -123,8 +123,7 @@ class RMSProp(Optimizer):
 
     def _update(self, key, w, g):
         s = self._slots(key, w, ("s",))["s"]
-        s *= self.rho
-        s += (1.0 - self.rho) * (g * g)
+        s[...] = self.rho * s + (1.0 - self.rho) * g**2
         w -= self.lr * g / (np.sqrt(s) + self.eps)
 
     def __repr__(self):
@@ -155,17 +154,13 @@ class Adam(Optimizer):
         self.eps = _positive("eps", eps, "Adam")
 
     def _update(self, key, w, g):
-        s = self._slots(key, w, ("m", "v"))
-        m, v = s["m"], s["v"]
-        m *= self.beta1
-        m += (1.0 - self.beta1) * g
-        v *= self.beta2
-        v += (1.0 - self.beta2) * (g * g)
-        # same as lr * m_hat / (sqrt(v_hat) + eps), with the bias corrections
-        # folded into two scalars (Kingma & Ba, end of section 2): fewer array ops
-        c2 = (1.0 - self.beta2 ** self.t) ** 0.5
-        step = self.lr * c2 / (1.0 - self.beta1 ** self.t)
-        w -= step * m / (np.sqrt(v) + self.eps * c2)
+        state = self._slots(key, w, ("m", "v"))
+        m, v, t = state["m"], state["v"], self.t
+        m[...] = self.beta1 * m + (1.0 - self.beta1) * g
+        v[...] = self.beta2 * v + (1.0 - self.beta2) * g**2
+        m_hat = m / (1.0 - self.beta1**t)
+        v_hat = v / (1.0 - self.beta2**t)
+        w -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     def __repr__(self):
         return (f"Adam(lr={self.lr:g}, beta1={self.beta1:g}, "

@@ -1,8 +1,10 @@
 r"""The training loop: ``fit`` and ``evaluate``, and the ``History`` they record.
 
-One epoch is one pass over the training set in mini-batches (a random permutation of
-the indices, no Python loop over samples). For every batch:
-forward -> loss and ``dY`` -> backward -> (L2, clipping) -> ``optimizer.step``.
+:func:`train_step` is one step of gradient descent on one batch: forward, the loss
+and its gradient ``dY``, backward, (L2 and clipping), the optimizer's update.
+:func:`fit` runs it over mini-batches (a random permutation of the indices, no Python
+loop over samples) for a number of epochs; validation, early stopping, the callback
+and the progress bar each have a small function of their own below it.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import time
 
 import numpy as np
 
+from .activations import Identity, Sigmoid, Softmax
 from .errors import DivergenceError, ShapeError, shape_str
+from .layers import Dense
 from .losses import BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, get_loss
 from .optimizers import get_optimizer
 
-__all__ = ["History", "evaluate", "fit"]
+__all__ = ["History", "evaluate", "fit", "train_step"]
 
 
 class History:
@@ -87,128 +91,86 @@ class History:
 
 
 # ----------------------------------------------------------------------------------
-# helpers
+# one step
 # ----------------------------------------------------------------------------------
 
-def _n_correct(loss, y_true, y_pred):
-    """Number of correctly labelled samples in a batch (a float for multi-output BCE).
+def train_step(model, loss, optimizer, X_batch, y_batch, l2=0.0, clip_norm=None):
+    r"""One step of gradient descent on one batch, in place.
 
-    y_pred is the model output: logits (N, C) for SoftmaxCrossEntropy, probabilities
-    (or logits with ``from_logits``) (N, D) for BinaryCrossEntropy.
-    """
-    if isinstance(loss, SoftmaxCrossEntropy):
-        labels = y_true if y_true.ndim == 1 else y_true.argmax(axis=1)
-        return int(np.count_nonzero(y_pred.argmax(axis=1) == labels))
-    threshold = 0.0 if loss.from_logits else 0.5
-    hits = np.count_nonzero((y_pred > threshold) == (y_true > 0.5))
-    return hits / (y_true.size // max(y_true.shape[0], 1))
-
-
-def _prepare(model, X, y, loss, where):
-    """Cast ``X`` (and float targets) to the model's dtype and check them, once.
-
-    Returns ``(X, y)`` ready for the inner loop (labels for SoftmaxCrossEntropy are
-    turned into an integer array (N,)).
-    """
-    dtype = model.dtype
-    X = np.asarray(X)
-    ndim = getattr(model, "input_ndim", 2)       # 4 for images, 3 for sequences
-    if X.ndim != ndim:
-        hint = " (one feature? use X.reshape(-1, 1))" if X.ndim == 1 else ""
-        want = {2: "2-D of shape (N, D)", 3: "3-D of shape (N, T, D)",
-                4: "4-D of shape (N, C, H, W)"}.get(ndim, f"{ndim}-D")
-        raise ShapeError(f"{where}: X must be {want}, got "
-                         f"{shape_str(X.shape)}{hint}")
-    if X.dtype != dtype:
-        X = X.astype(dtype)
-    if np.isnan(X).any():
-        raise ValueError(f"{where}: X contains NaN")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{where}: X contains inf")
-    n_in = getattr(model, "n_in", None)
-    if n_in is not None and X.shape[1] != n_in:
-        raise ShapeError(f"{where}: X must have shape (N, {n_in}) for this model, "
-                         f"got {shape_str(X.shape)}")
-    y = np.asarray(y)
-    if y.ndim == 0 or y.shape[0] != X.shape[0]:
-        raise ShapeError(f"{where}: X and y must have the same number of rows, got "
-                         f"X {shape_str(X.shape)} and y {shape_str(y.shape)}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{where}: X is empty (0 samples)")
-    labels = isinstance(loss, SoftmaxCrossEntropy) and (
-        y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1))
-    if not labels and y.dtype.kind in "biuf" and y.dtype != dtype:
-        y = y.astype(dtype)
-    if isinstance(loss, Loss):       # full check against the real output, once
-        y, _ = loss.check(y, model._inference(X))
-    return X, y
-
-
-def _check_pairing(model, loss):
-    from .activations import Identity, Sigmoid, Softmax
-    from .layers import Dense
-
-    last = model._output_layer() if hasattr(model, "_output_layer") else None
-    if isinstance(loss, BinaryCrossEntropy) and not loss.from_logits and \
-            isinstance(last, (Dense, Identity)):
-        raise ValueError(
-            "BinaryCrossEntropy() takes probabilities, but this model ends with a "
-            f"linear layer ({last!r}) that outputs logits. Add output='sigmoid' or "
-            "use BinaryCrossEntropy(from_logits=True).")
-    if isinstance(loss, SoftmaxCrossEntropy) and isinstance(last, Softmax):
-        raise ValueError(  # noqa: TRY004  (a wrong pairing, not a wrong type)
-            "SoftmaxCrossEntropy takes logits, but this model already ends with a "
-            "Softmax layer (softmax would be applied twice). Build the model with "
-            "output=None (a linear output) and keep SoftmaxCrossEntropy.")
-    if isinstance(loss, BinaryCrossEntropy) and loss.from_logits and \
-            isinstance(last, Sigmoid):
-        raise ValueError(
-            "BinaryCrossEntropy(from_logits=True) takes logits, but this model ends "
-            "with a Sigmoid. Use BinaryCrossEntropy() or a linear output.")
-
-
-def evaluate(model, X, y, loss):
-    """Loss, and accuracy for classification losses, of ``model`` on ``(X, y)``.
-
-    Runs in evaluation mode (no dropout) without touching gradients.
+    forward :math:`\to` loss and :math:`dY = \partial L / \partial \hat y`
+    :math:`\to` backward :math:`\to` (L2, clipping) :math:`\to` update.
 
     Parameters
     ----------
-    X : (N, D_in)
-    y : targets as the loss expects them ((N, D_out), or labels (N,))
-    loss : Loss or str
+    model : Sequential
+        Anything with ``forward``, ``backward``, ``params`` and ``grads``.
+    loss : Loss
+    optimizer : Optimizer
+    X_batch : ndarray, shape (B, D_in)
+    y_batch : ndarray
+        Targets of the batch as the loss expects them, already checked (``fit``
+        checks the whole data set once): (B, D_out), or labels (B,).
+    l2 : float
+        Weight decay :math:`\lambda`, see :func:`fit`.
+    clip_norm : float or None
+        Largest global gradient norm, see :func:`fit`.
 
     Returns
     -------
-    dict
-        ``{'loss': float}`` plus ``'accuracy'`` for classification losses.
+    value : float
+        The batch's loss before the update (plus the L2 term if ``l2 > 0``).
+    y_pred : ndarray, shape (B, D_out)
+        The model's output for the batch.
+
+    Raises
+    ------
+    DivergenceError
+        If the loss is NaN or infinite (then nothing is updated).
     """
-    loss = get_loss(loss)
-    X, y = _prepare(model, X, y, loss, "evaluate")
-    return _evaluate(model, X, y, loss)
+    y_pred = model.forward(X_batch)
+    value, dY = _value_and_grad(loss, y_batch, y_pred)
+    if not math.isfinite(value):
+        raise DivergenceError(f"the loss became {value}")
+    model.backward(dY)
+    params, grads = model.params, model.grads
+    if l2:
+        value = _add_l2(value, params, grads, l2)
+    if clip_norm is not None:
+        _clip(grads, clip_norm)
+    optimizer.step(params, grads)
+    return value, y_pred
 
 
-def _evaluate(model, X, y, loss):
-    out = model._inference(X)
+def _value_and_grad(loss, y_true, y_pred):
+    """``(loss value, dY)``; a course loss skips the checks ``fit`` made once."""
     if isinstance(loss, Loss):
-        value = loss._value_and_grad(y, out, need_grad=False)[0]
-    else:
-        value = float(loss.loss(y, out))
-    result = {"loss": value}
-    if getattr(loss, "classification", False):
-        result["accuracy"] = _n_correct(loss, y, out) / len(y)
-    return result
+        return loss.value_and_grad(y_true, y_pred)
+    return loss.loss(y_true, y_pred), loss.grad(y_true, y_pred)
 
 
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
-            value < 1:
-        raise ValueError(f"fit: {name} must be a positive integer, got {value!r}")
-    return int(value)
+def _add_l2(value, params, grads, l2):
+    r"""``value`` plus :math:`\frac{\lambda}{2}\sum W^2`; adds :math:`\lambda W`
+    to the gradient of every weight matrix (keys ending in ``W``; biases are free).
+    """
+    for key, W in params.items():
+        if key.endswith("W"):
+            grads[key] += l2 * W
+            value += l2 / 2 * float((W * W).sum())
+    return value
+
+
+def _clip(grads, clip_norm):
+    """Scale all gradients in place so that their global L2 norm <= clip_norm."""
+    total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+    if total > clip_norm:
+        scale = clip_norm / total
+        for g in grads.values():
+            g *= scale
+    return total
 
 
 # ----------------------------------------------------------------------------------
-# fit
+# fit: epochs of steps
 # ----------------------------------------------------------------------------------
 
 def fit(model, X, y, loss=None, optimizer="adam", epochs=100, batch_size=None,
@@ -264,65 +226,37 @@ def fit(model, X, y, loss=None, optimizer="adam", epochs=100, batch_size=None,
     DivergenceError
         If the loss or the weights become NaN or infinite (names the epoch).
     """
-    if loss is None:
-        raise ValueError("fit: give a loss, e.g. loss='mse', 'bce', 'cross_entropy' "
-                         "or a loss object such as cl.BinaryCrossEntropy()")
-    loss = get_loss(loss)
-    optimizer = get_optimizer(optimizer)
-    epochs = _positive_int("epochs", epochs)
-    _check_pairing(model, loss)
+    loss, optimizer, epochs = _loss_optimizer_epochs(model, loss, optimizer, epochs)
     X, y = _prepare(model, X, y, loss, "fit")
-    N = X.shape[0]
-    bs = N if batch_size is None else _positive_int("batch_size", batch_size)
-    bs = min(bs, N)
+    batch_size = min(len(X), len(X) if batch_size is None
+                     else _positive_int("batch_size", batch_size))
     if l2 < 0 or (clip_norm is not None and not clip_norm > 0):
         raise ValueError(f"fit: l2 must be >= 0 and clip_norm > 0, got l2={l2}, "
                          f"clip_norm={clip_norm}")
-    if early_stopping is not None:
-        early_stopping = _positive_int("early_stopping", early_stopping)
+    best = _Best(None if early_stopping is None
+                 else _positive_int("early_stopping", early_stopping))
     if validation_data is not None:
-        X_val, y_val = _prepare(model, *validation_data, loss, "fit(validation_data)")
-    classification = getattr(loss, "classification", False)
-    was_training = getattr(model, "training", True)
-    rng = np.random.default_rng(seed)
-    step = _Step(model, loss, optimizer, l2, clip_norm)
+        validation_data = _prepare(model, *validation_data, loss,
+                                   "fit(validation_data)")
     history = History()
-    history.monitor = "val_loss" if validation_data is not None else "loss"
-    best, best_weights, waited = math.inf, None, 0
+    history.monitor = "loss" if validation_data is None else "val_loss"
+    rng = np.random.default_rng(seed)
+    net = _Trainee(model)
     bar = _progress_bar(epochs) if progress else None
+    was_training = getattr(model, "training", True)
     t0 = time.perf_counter()
     try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore",
-                         under="ignore"):      # non-finite values -> DivergenceError
+        with np.errstate(all="ignore"):      # non-finite values -> DivergenceError
             model.train()
             for epoch in range(1, epochs + 1):
-                total, correct = 0.0, 0
-                for Xb, yb in _batches(X, y, bs, rng, shuffle):
-                    value, out = step(Xb, yb, epoch)
-                    total += value * Xb.shape[0]
-                    if classification:
-                        correct += _n_correct(loss, yb, out)
+                batches = _batches(X, y, batch_size, rng, shuffle)
+                _train_epoch(net, loss, optimizer, batches, l2, clip_norm, epoch,
+                             history)
                 if epoch % 50 == 0 or epoch == epochs:
-                    _check_weights(step.params, epoch, optimizer)
-                history.epochs.append(epoch)
-                history.loss.append(total / N)
-                history.lr.append(getattr(optimizer, "lr", None))
-                if classification:
-                    history.accuracy.append(correct / N)
+                    _check_weights(model.params, epoch, optimizer)
                 if validation_data is not None:
-                    res = _evaluate(model, X_val, y_val, loss)
-                    history.val_loss.append(res["loss"])
-                    if classification:
-                        history.val_accuracy.append(res["accuracy"])
-                monitored = (history.val_loss if validation_data is not None
-                             else history.loss)[-1]
-                if monitored < best:
-                    best, waited, history.best_epoch = monitored, 0, epoch
-                    if early_stopping is not None:
-                        best_weights = model.get_weights()
-                else:
-                    waited += 1
-                stop = early_stopping is not None and waited >= early_stopping
+                    _validate(model, *validation_data, loss, history)
+                stop = best.update(model, history)
                 if callback is not None:
                     stop = _callback_says_stop(callback(epoch, model, history)) or stop
                     model.train()
@@ -336,58 +270,225 @@ def fit(model, X, y, loss=None, optimizer="adam", epochs=100, batch_size=None,
             bar.close()
         history.time = time.perf_counter() - t0
         model.train() if was_training else model.eval()
-    if best_weights is not None:
-        model.set_weights(best_weights)
+    best.restore(model)
     return history
 
 
+class _Trainee:
+    """``model`` as ``fit`` hands it to ``train_step``: the same arrays and the same
+    steps, two costs fewer. Its ``params`` and ``grads`` dicts are built once per
+    fit, not once per step (a model's layers do not change while it trains; the
+    two dicts cost a small network 15% of its time), and its ``backward`` is the
+    model's ``backward_params`` where there is one (no gradient with respect to
+    the input, which no update needs)."""
+
+    def __init__(self, model):
+        self.forward = model.forward
+        self.backward = getattr(model, "backward_params", model.backward)
+        self.params, self.grads = model.params, model.grads
+
+
+def _train_epoch(model, loss, optimizer, batches, l2, clip_norm, epoch, history):
+    """One pass of ``train_step`` over ``batches``; appends the epoch to history."""
+    classification = getattr(loss, "classification", False)
+    total, correct, N = 0.0, 0, 0
+    for X_batch, y_batch in batches:
+        try:
+            value, y_pred = train_step(model, loss, optimizer, X_batch, y_batch,
+                                       l2, clip_norm)
+        except DivergenceError as err:
+            _diverged(epoch, str(err), optimizer)
+        total += value * X_batch.shape[0]
+        N += X_batch.shape[0]
+        if classification:
+            correct += _n_correct(loss, y_batch, y_pred)
+    history.epochs.append(epoch)
+    history.loss.append(total / N)
+    history.lr.append(getattr(optimizer, "lr", None))
+    if classification:
+        history.accuracy.append(correct / N)
+
+
 def _batches(X, y, batch_size, rng, shuffle):
-    """Yield ``(X_batch, y_batch)`` pairs covering the data once (one epoch)."""
+    """``(X_batch, y_batch)`` pairs covering the data once (one epoch)."""
     N = X.shape[0]
     if batch_size >= N:
-        yield X, y
-        return
+        return ((X, y),)
     order = rng.permutation(N) if shuffle else np.arange(N)
-    for start in range(0, N, batch_size):
-        idx = order[start:start + batch_size]
-        yield X[idx], y[idx]
+    return ((X[idx], y[idx]) for idx in
+            (order[start:start + batch_size] for start in range(0, N, batch_size)))
 
 
-class _Step:
-    """One gradient step on a batch: forward, loss, backward, (L2, clipping), update.
+def _validate(model, X_val, y_val, loss, history):
+    """Evaluate on the validation data (eval mode) and append it to history."""
+    result = _evaluate(model, X_val, y_val, loss)
+    history.val_loss.append(result["loss"])
+    if "accuracy" in result:
+        history.val_accuracy.append(result["accuracy"])
 
-    Holds the flat ``params``/``grads`` dicts so that they are built once per fit.
+
+class _Best:
+    """The lowest monitored loss so far, for ``best_epoch`` and early stopping.
+
+    ``patience`` None: only ``history.best_epoch`` is kept up to date. An int: the
+    weights of the best epoch are kept too, and ``update`` says stop after
+    ``patience`` epochs without improvement.
     """
 
-    def __init__(self, model, loss, optimizer, l2=0.0, clip_norm=None):
-        self.model, self.loss, self.optimizer = model, loss, optimizer
-        self.l2, self.clip_norm = l2, clip_norm
-        self.params, self.grads = model.params, model.grads
-        self.weights = [(self.params[k], self.grads[k])
-                        for k in self.params if k.endswith("W")]
-        self.checked = isinstance(loss, Loss)      # inputs validated once, in fit
-        # fit has no use for the gradient with respect to X: let the model skip it
-        self.backward_options = {"need_dX": False} if _is_sequential(model) else {}
+    def __init__(self, patience):
+        self.patience, self.value = patience, math.inf
+        self.waited, self.weights = 0, None
 
-    def __call__(self, X, y, epoch):
-        """X : (B, D_in), y : targets (B, ...) -> (loss value, model output)."""
-        out = self.model.forward(X)
-        if self.checked:
-            value, dY = self.loss._value_and_grad(y, out)
+    def update(self, model, history):
+        """Take the epoch just recorded into account; True means stop."""
+        monitored = getattr(history, history.monitor)[-1]
+        if monitored < self.value:
+            self.value, self.waited = monitored, 0
+            history.best_epoch = history.epochs[-1]
+            if self.patience is not None:
+                self.weights = model.get_weights()
         else:
-            value, dY = self.loss.loss(y, out), self.loss.grad(y, out)
-        if not math.isfinite(value):
-            _diverged(epoch, value, self.optimizer)
-        self.model.backward(dY, **self.backward_options)
-        if self.l2:                                 # d/dW of (l2/2) sum W^2 = l2 W
-            for W, dW in self.weights:
-                dW += self.l2 * W
-                value += 0.5 * self.l2 * float((W * W).sum())
-        if self.clip_norm is not None:
-            _clip(self.grads, self.clip_norm)
-        self.optimizer.step(self.params, self.grads)
-        return value, out
+            self.waited += 1
+        return self.patience is not None and self.waited >= self.patience
 
+    def restore(self, model):
+        """Give the model back the weights of its best epoch (early stopping)."""
+        if self.weights is not None:
+            model.set_weights(self.weights)
+
+
+# ----------------------------------------------------------------------------------
+# checks and evaluation
+# ----------------------------------------------------------------------------------
+
+def _loss_optimizer_epochs(model, loss, optimizer, epochs):
+    """The loss and optimizer objects, and the number of epochs, checked."""
+    if loss is None:
+        raise ValueError("fit: give a loss, e.g. loss='mse', 'bce', 'cross_entropy' "
+                         "or a loss object such as cl.BinaryCrossEntropy()")
+    loss = get_loss(loss)
+    optimizer = get_optimizer(optimizer)
+    epochs = _positive_int("epochs", epochs)
+    _check_pairing(model, loss)
+    return loss, optimizer, epochs
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or \
+            value < 1:
+        raise ValueError(f"fit: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _prepare(model, X, y, loss, where):
+    """Cast ``X`` (and float targets) to the model's dtype and check them, once.
+
+    Returns ``(X, y)`` ready for the inner loop (labels for SoftmaxCrossEntropy are
+    turned into an integer array (N,)).
+    """
+    dtype = model.dtype
+    X = np.asarray(X)
+    ndim = getattr(model, "input_ndim", 2)       # 4 for images, 3 for sequences
+    if X.ndim != ndim:
+        hint = " (one feature? use X.reshape(-1, 1))" if X.ndim == 1 else ""
+        want = {2: "2-D of shape (N, D)", 3: "3-D of shape (N, T, D)",
+                4: "4-D of shape (N, C, H, W)"}.get(ndim, f"{ndim}-D")
+        raise ShapeError(f"{where}: X must be {want}, got "
+                         f"{shape_str(X.shape)}{hint}")
+    if X.dtype != dtype:
+        X = X.astype(dtype)
+    if np.isnan(X).any():
+        raise ValueError(f"{where}: X contains NaN")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{where}: X contains inf")
+    n_in = getattr(model, "n_in", None)
+    if n_in is not None and X.shape[1] != n_in:
+        raise ShapeError(f"{where}: X must have shape (N, {n_in}) for this model, "
+                         f"got {shape_str(X.shape)}")
+    y = np.asarray(y)
+    if y.ndim == 0 or y.shape[0] != X.shape[0]:
+        raise ShapeError(f"{where}: X and y must have the same number of rows, got "
+                         f"X {shape_str(X.shape)} and y {shape_str(y.shape)}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{where}: X is empty (0 samples)")
+    labels = isinstance(loss, SoftmaxCrossEntropy) and (
+        y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1))
+    if not labels and y.dtype.kind in "biuf" and y.dtype != dtype:
+        y = y.astype(dtype)
+    if isinstance(loss, Loss):       # full check against the real output, once
+        y, _ = loss.check(y, model._inference(X))
+    return X, y
+
+
+def _check_pairing(model, loss):
+    """Refuse a loss that does not fit the model's output layer, saying why."""
+    last = model._output_layer() if hasattr(model, "_output_layer") else None
+    if isinstance(loss, BinaryCrossEntropy) and not loss.from_logits and \
+            isinstance(last, (Dense, Identity)):
+        raise ValueError(
+            "BinaryCrossEntropy() takes probabilities, but this model ends with a "
+            f"linear layer ({last!r}) that outputs logits. Add output='sigmoid' or "
+            "use BinaryCrossEntropy(from_logits=True).")
+    if isinstance(loss, SoftmaxCrossEntropy) and isinstance(last, Softmax):
+        raise ValueError(  # noqa: TRY004  (a wrong pairing, not a wrong type)
+            "SoftmaxCrossEntropy takes logits, but this model already ends with a "
+            "Softmax layer (softmax would be applied twice). Build the model with "
+            "output=None (a linear output) and keep SoftmaxCrossEntropy.")
+    if isinstance(loss, BinaryCrossEntropy) and loss.from_logits and \
+            isinstance(last, Sigmoid):
+        raise ValueError(
+            "BinaryCrossEntropy(from_logits=True) takes logits, but this model ends "
+            "with a Sigmoid. Use BinaryCrossEntropy() or a linear output.")
+
+
+def evaluate(model, X, y, loss):
+    """Loss, and accuracy for classification losses, of ``model`` on ``(X, y)``.
+
+    Runs in evaluation mode (no dropout) without touching gradients.
+
+    Parameters
+    ----------
+    X : (N, D_in)
+    y : targets as the loss expects them ((N, D_out), or labels (N,))
+    loss : Loss or str
+
+    Returns
+    -------
+    dict
+        ``{'loss': float}`` plus ``'accuracy'`` for classification losses.
+    """
+    loss = get_loss(loss)
+    X, y = _prepare(model, X, y, loss, "evaluate")
+    return _evaluate(model, X, y, loss)
+
+
+def _evaluate(model, X, y, loss):
+    """``evaluate`` on data that ``_prepare`` has checked already."""
+    out = model._inference(X)
+    value = loss._loss(y, out) if isinstance(loss, Loss) else float(loss.loss(y, out))
+    result = {"loss": value}
+    if getattr(loss, "classification", False):
+        result["accuracy"] = _n_correct(loss, y, out) / len(y)
+    return result
+
+
+def _n_correct(loss, y_true, y_pred):
+    """Number of correctly labelled samples in a batch (a float for multi-output BCE).
+
+    y_pred is the model output: logits (N, C) for SoftmaxCrossEntropy, probabilities
+    (or logits with ``from_logits``) (N, D) for BinaryCrossEntropy.
+    """
+    if isinstance(loss, SoftmaxCrossEntropy):
+        labels = y_true if y_true.ndim == 1 else y_true.argmax(axis=1)
+        return int(np.count_nonzero(y_pred.argmax(axis=1) == labels))
+    threshold = 0.0 if loss.from_logits else 0.5
+    hits = np.count_nonzero((y_pred > threshold) == (y_true > 0.5))
+    return hits / (y_true.size // max(y_true.shape[0], 1))
+
+
+# ----------------------------------------------------------------------------------
+# callback, progress bar, divergence
+# ----------------------------------------------------------------------------------
 
 def _callback_says_stop(result):
     """True when a callback's return value is true (None and False carry on)."""
@@ -398,13 +499,6 @@ def _callback_says_stop(result):
             f"fit: the callback returned {type(result).__name__} {result!r}, which is "
             "neither true nor false; return True (or any true value) to stop "
             "training, None or False to carry on") from err
-
-
-def _is_sequential(model):
-    # imported here because models imports this module
-    from .models import Sequential
-
-    return isinstance(model, Sequential)
 
 
 def _update_bar(bar, epoch, epochs, history, stop):
@@ -422,16 +516,6 @@ def _progress_bar(epochs):
     except ImportError:              # tqdm is optional: train without a bar
         return None
     return tqdm(total=epochs, desc="epochs", unit="ep", leave=False, mininterval=0.2)
-
-
-def _clip(grads, clip_norm):
-    """Scale all gradients in place so that their global L2 norm <= clip_norm."""
-    total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
-    if total > clip_norm:
-        scale = clip_norm / total
-        for g in grads.values():
-            g *= scale
-    return total
 
 
 def _diverged(epoch, what, optimizer):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 import course_lib as cl
 
@@ -80,3 +83,63 @@ def test_all_names_each_public_name_once():
             if name.isupper() and name != "ACTIVATIONS":       # registries
                 continue
             assert name in cl.__all__, f"{module.__name__}.{name}"
+
+
+# ---------------------------------------------------------------- the import graph
+
+ENGINE = sorted(p.stem for p in Path(cl.__file__).parent.glob("*.py")
+                if p.stem not in ("__init__", "__main__", "cli"))
+
+
+def _engine_imports(module):
+    """Engine modules that ``course_lib.<module>`` imports, at any depth of its code
+    (imports inside functions count too: they are dependencies all the same)."""
+    tree = ast.parse((Path(cl.__file__).parent / f"{module}.py").read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names = [node.module] if node.module else [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module == "course_lib":
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "course_lib."):
+            names = [node.module.split(".")[1]]
+        elif isinstance(node, ast.Import):
+            names = [a.name.split(".")[1] for a in node.names
+                     if a.name.startswith("course_lib.")]
+        else:
+            continue
+        found.update(n for n in names if n in ENGINE)
+    return found
+
+
+def test_engine_import_graph_is_acyclic():
+    """No two engine modules depend on each other, directly or around a loop
+    (models imports training for ``fit``; training must not import models)."""
+    graph = {m: _engine_imports(m) for m in ENGINE}
+    assert "training" in graph["models"]
+    done, path = set(), []
+
+    def visit(m):
+        assert m not in path, "import cycle: " + " -> ".join(
+            path[path.index(m):] + [m])
+        if m in done:
+            return
+        path.append(m)
+        for dep in sorted(graph[m]):
+            visit(dep)
+        path.pop()
+        done.add(m)
+
+    for m in ENGINE:
+        visit(m)
+
+
+@pytest.mark.parametrize("module", ENGINE)
+def test_each_module_imports_first_in_a_fresh_interpreter(module):
+    """Importing any one module first works (a cycle would show up as an
+    ImportError for a partly initialised module)."""
+    code = f"import course_lib.{module}"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr[-2000:]

@@ -233,26 +233,43 @@ def test_mlp_output_init_sets_the_last_layer_only():
     assert np.all(cl.MLP([3, 2], init="he", output_init="zeros").params["0.W"] == 0)
 
 
-def test_backward_can_skip_the_input_gradient():
+def test_backward_returns_dX_through_every_layer():
+    """The first layer's backward runs too, whatever it is; dX is returned."""
     rng = np.random.default_rng(4)
     X, G = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
-    model = cl.MLP([3, 4, 2], output="softmax", seed=0)
-    model.forward(X)
-    dX = model.backward(G)
-    full = {k: g.copy() for k, g in model.grads.items()}
-    model.forward(X)
-    assert model.backward(G, need_dX=False) is None
-    for k, g in model.grads.items():
-        np.testing.assert_array_equal(g, full[k])
-    assert dX.shape == X.shape
-    # a first layer that is not Dense still gets its backward; dX is dropped
     seq = cl.Sequential([cl.Tanh(), cl.Dense(3, 2, seed=0)])
     seq.forward(X)
-    expected = seq.backward(G)
-    np.testing.assert_allclose(expected, (G @ seq.layers[1].params["W"].T)
+    np.testing.assert_allclose(seq.backward(G), (G @ seq.layers[1].params["W"].T)
                                * (1 - np.tanh(X) ** 2))
-    seq.forward(X)
-    assert seq.backward(G, need_dX=False) is None
+    model = cl.MLP([3, 4, 2], output="softmax", seed=0)
+    model.forward(X)
+    assert model.backward(G).shape == X.shape
+
+
+def test_backward_params_fills_the_same_gradients_without_dX():
+    rng = np.random.default_rng(4)
+    X, G = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    for model in (cl.MLP([3, 4, 2], output="softmax", seed=0),
+                  cl.Sequential([cl.Tanh(), cl.Dense(3, 2, seed=0)])):
+        model.forward(X)
+        model.backward(G)
+        full = {k: g.copy() for k, g in model.grads.items()}
+        model.forward(X)
+        assert model.backward_params(G) is None
+        for k, g in model.grads.items():
+            np.testing.assert_array_equal(g, full[k])
+
+
+def test_fit_asks_the_first_layer_for_its_gradients_only():
+    X, y = cl.datasets.xor()
+    model = cl.MLP([2, 3, 1], seed=0)
+    calls = []
+    for name in ("backward", "backward_params"):
+        original = getattr(model.layers[0], name)
+        setattr(model.layers[0], name,
+                lambda dY, f=original, n=name: calls.append(n) or f(dY))
+    model.fit(X, y, loss="bce", epochs=3, progress=False)
+    assert calls == ["backward_params"] * 3
 
 
 # ---------------------------------------------------------------- predict

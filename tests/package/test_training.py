@@ -408,31 +408,27 @@ def test_callback_returning_an_array_is_explained():
                               callback=lambda e, m, h: np.array([True, False]))
 
 
-def test_fit_skips_the_unused_input_gradient_and_matches_a_hand_loop():
-    """fit asks the first Dense layer not to compute dX; the run is bit for bit the
-    same as forward / loss.grad / backward / step written out by hand."""
+def test_fit_matches_a_hand_loop_bit_for_bit():
+    """Full-batch fit is forward / loss.grad / backward / step written out by hand,
+    and train_step is one of those steps."""
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(12, 5)), rng.integers(0, 3, size=12)
     model = cl.MLP([5, 6, 3], activation="relu", output=None, init="he", seed=0)
-    twin = model.copy()
-    calls = []
-    first_backward = model.layers[0].backward
-
-    def spy(dZ, **kwargs):
-        calls.append(kwargs)
-        return first_backward(dZ, **kwargs)
-
-    model.layers[0].backward = spy
-    model.fit(X, y, loss="cross_entropy", optimizer=cl.SGD(0.1), epochs=4,
-              progress=False)
-    assert calls == [{"need_dX": False}] * 4
-    loss, opt = cl.SoftmaxCrossEntropy(), cl.SGD(0.1)
-    for _ in range(4):
-        dX = twin.backward(loss.grad(y, twin.forward(X)))
+    twin, triplet = model.copy(), model.copy()
+    h = model.fit(X, y, loss="cross_entropy", optimizer=cl.SGD(0.1), epochs=4,
+                  progress=False)
+    loss, opt, opt3 = cl.SoftmaxCrossEntropy(), cl.SGD(0.1), cl.SGD(0.1)
+    for epoch in range(4):
+        out = twin.forward(X)
+        assert loss.loss(y, out) == h.loss[epoch]
+        dX = twin.backward(loss.grad(y, out))
         assert dX.shape == X.shape
         opt.step(twin.params, twin.grads)
+        value, _ = cl.train_step(triplet, loss, opt3, X, y)
+        assert value == h.loss[epoch]
     for k, w in twin.params.items():
         np.testing.assert_array_equal(model.params[k], w)
+        np.testing.assert_array_equal(triplet.params[k], w)
 
 
 @pytest.mark.parametrize("epochs", range(1, 10))
