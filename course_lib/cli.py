@@ -35,7 +35,7 @@ _DELEGATED = {
 
 
 def _course_root() -> Path | None:
-    from course_lib.grading.checking.runner import find_course_root
+    from course_lib.grading.core.paths import find_course_root
 
     return find_course_root()
 

@@ -3,31 +3,25 @@
 - :func:`check` — grade your exercises from a notebook or a Python prompt;
 - :func:`grade` — the same with every option (target folder, hidden tests, JSON);
 - :class:`Report` — the result: ``.text()``, ``_repr_html_()``, ``.to_gradescope()``;
-- :mod:`.remote` / :mod:`.worker` — run student code in a separate process;
-- :mod:`.plugin` — the pytest plugin that records points and reasons;
-- :mod:`.stubs` — generates ``exercises/`` from ``solutions/``.
+- :data:`CHAPTERS` — the course's chapters (defined once, in :mod:`.core.chapters`).
+
+The grader is laid out by job, on a small common core:
+
+- :mod:`.core` — the facts every job shares: chapters, paths, solution markers,
+  processes;
+- :mod:`.checking` — grading one student's work (``course grade``, ``check()``):
+  runner, pytest plugin, worker and its wire format, scorecard, feedback;
+- :mod:`.assign` — ``course exercises`` and ``course release``;
+- :mod:`.batch` — ``course grade-batch`` and its sandbox.
 
 Imports are lazy so that the grading worker starts fast.
 """
 
 from __future__ import annotations
 
-__all__ = ["CHAPTERS", "Report", "check", "classroom_config", "grade"]
+from course_lib.grading.core.chapters import CHAPTERS
 
-#: chapter id -> (module file name without .py, short title)
-CHAPTERS = {
-    "ch01": ("ch01_forward_pass", "forward pass"),
-    "ch02": ("ch02_loss", "loss functions"),
-    "ch03": ("ch03_chain_rule", "chain rule and backprop"),
-    "ch04": ("ch04_xor", "solving XOR"),
-    "ch05": ("ch05_hyperparameters", "hyperparameters and optimizers"),
-    "ch06": ("ch06_pitfalls", "pitfalls"),
-    "ch07": ("ch07_digits", "digits capstone"),
-    "ch08": ("ch08_batch_norm", "batch normalization"),
-    "ch10": ("ch10_convolution", "convolutional networks"),
-    "ch11": ("ch11_recurrent", "recurrent networks and BPTT"),
-    "ch12": ("ch12_autoencoders", "autoencoders"),
-}
+__all__ = ["CHAPTERS", "Report", "check", "classroom_config", "grade"]
 
 
 def check(spec: str | int | None = None, *, target=None, include_hidden: bool = False,

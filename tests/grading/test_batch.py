@@ -19,7 +19,8 @@ import pytest
 from course_lib import cli
 from course_lib.grading.batch import grade_batch as batch
 from course_lib.grading.batch import sandbox
-from course_lib.grading.checking.manifest import CHAPTERS, build, parse_chapters
+from course_lib.grading.checking.manifest import build
+from course_lib.grading.core.chapters import CHAPTERS, parse_chapters
 
 REPO = Path(__file__).resolve().parents[2]
 CH01 = "ch01_forward_pass"

@@ -36,9 +36,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import course_lib
-
 from ..checking import manifest as mf
+from ..core.chapters import parse_chapters
+from ..core.markers import block_lines, parse_blocks
+from ..core.paths import package_parent
 
 #: Solution lines shorter than this (after normalising whitespace) are too
 #: generic to call a leak (``return out``, ``else:``).
@@ -59,7 +60,7 @@ _TRIVIAL = {"return", "pass", "else:", "try:", "finally:", "break", "continue",
 
 def repo_root() -> Path:
     """The repository (or bundle) root: the folder holding ``course_lib``."""
-    return Path(course_lib.__file__).resolve().parents[1]
+    return package_parent()
 
 
 # ------------------------------------------------------------------ leaks
@@ -97,10 +98,6 @@ def _is_trivial(norm: str) -> bool:
     if norm.startswith("#"):
         return len(norm) < MIN_COMMENT_CHARS
     return len(norm) < MIN_LINE_CHARS
-
-
-_BEGIN = re.compile(r"^\s*#\s*BEGIN SOLUTION")
-_END = re.compile(r"^\s*#\s*END SOLUTION")
 
 
 @dataclass
@@ -159,20 +156,16 @@ def solution_blocks(solutions_dir: Path, public: set[str] | None = None
     raw: list[tuple[str, list[str]]] = []
     outside: set[str] = set()
     for path in sorted(Path(solutions_dir).glob("*.py")):
-        current: list[str] | None = None
-        for no, line in enumerate(path.read_text().splitlines(), 1):
-            if _BEGIN.match(line):
-                current = []
-                raw.append((f"solutions/{path.name}:{no}", current))
-                continue
-            if _END.match(line):
-                current = None
-                continue
-            norm = normalise(line)
-            if current is None:
-                outside.add(norm)
-            elif not _is_trivial(norm):
-                current.append(norm)
+        text = path.read_text()
+        lines = text.splitlines()
+        inside: set[int] = set()
+        for block in parse_blocks(text, f"solutions/{path.name}"):
+            inside.update(range(block.begin, block.end + 1))
+            body = [normalise(x) for x in block_lines(text, block)]
+            raw.append((f"solutions/{path.name}:{block.begin}",
+                        [x for x in body if not _is_trivial(x)]))
+        outside.update(normalise(x) for no, x in enumerate(lines, 1)
+                       if no not in inside)
     blocks = []
     for where, lines in raw:
         keep = [x for x in lines if x not in outside and x not in public
@@ -834,7 +827,7 @@ def build_release(chapters, out: Path, gradescope: bool = True,
     -------
     ReleaseResult
     """
-    chapters = mf.parse_chapters(chapters)
+    chapters = parse_chapters(chapters)
     root = repo_root()
     out = Path(out).resolve()
     if out.exists() and any(out.iterdir()):

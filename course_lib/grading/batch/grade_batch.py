@@ -39,8 +39,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..checking.manifest import CHAPTERS, parse_chapters, points_by_chapter
 from ..checking.manifest import build as build_manifest
+from ..checking.manifest import points_by_chapter
+from ..core import procs
+from ..core.chapters import CHAPTERS, parse_chapters
 from . import sandbox
 
 #: Largest exercise file accepted (bytes).
@@ -105,7 +107,7 @@ def exercise_modules(tests_dir: Path | None = None) -> dict[str, str]:
     -------
     dict
     """
-    from ..checking.manifest import default_tests_dir
+    from ..core.paths import default_tests_dir
 
     tests_dir = Path(tests_dir or default_tests_dir())
     out = {}
@@ -424,50 +426,17 @@ def _report_scores(report) -> tuple[dict, dict, dict]:
     return scores, max_scores, problems
 
 
-def _become_subreaper() -> None:
-    """Make orphaned descendants reparent to this process (Linux only)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        pass
-
-
-def _descendants(pid: int) -> list[int]:
-    """PIDs of every live descendant of ``pid`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
 def _kill_descendants() -> None:
-    from ..checking.remote import kill_pids
-
     for _ in range(3):
-        pids = _descendants(os.getpid())
+        pids = procs.descendants_of(os.getpid())
         if not pids:
             return
-        kill_pids(pids, reap=True)
+        procs.kill_pids(pids, reap=True)
 
 
 def _grade_one(args: argparse.Namespace) -> int:
     """The trusted grader process for one submission (``--grade-one``)."""
-    _become_subreaper()
+    procs.become_subreaper()
     from ..checking.runner import grade
 
     limits = sandbox.Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds,
@@ -476,7 +445,7 @@ def _grade_one(args: argparse.Namespace) -> int:
     chapters = [c for c in args.chapters.split(",") if c]
     # a private copy of the graded tests: whatever happens to it (a degraded
     # sandbox cannot stop a student from writing there) affects no one else
-    from ..checking.manifest import default_tests_dir
+    from ..core.paths import default_tests_dir
 
     tests_src = Path(args.tests) if args.tests else default_tests_dir()
     box = sandbox.Sandbox(target, limits, sandbox.probe(), slot=args.slot,
@@ -587,7 +556,7 @@ class _TestsGuard:
     bytes, and put them back (and say so) whenever they change."""
 
     def __init__(self, tests_dir: Path | None):
-        from ..checking.manifest import default_tests_dir
+        from ..core.paths import default_tests_dir
 
         self.root = Path(tests_dir or default_tests_dir())
         self.files = self._read()

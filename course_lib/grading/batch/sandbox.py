@@ -62,7 +62,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_lib
-from course_lib.grading.checking.remote import kill_pids
+from course_lib.grading.core.paths import course_root, package_parent
+from course_lib.grading.core.procs import kill_pids, processes
 
 #: Name of the environment variable that marks every sandboxed process, so
 #: that :func:`reap` can find and kill anything a submission left behind.
@@ -381,16 +382,6 @@ def can_access(path, uid: int, gid: int, want: int = os.R_OK) -> bool:
     return True
 
 
-def course_root() -> Path | None:
-    """The course folder holding the imported ``course_lib`` (None when
-    ``course_lib`` is installed elsewhere, e.g. in site-packages)."""
-    root = Path(course_lib.__file__).resolve().parents[1]
-    markers = (root / "tests" / "exercises", root / "solutions")
-    if "-packages" in root.name or not any(m.is_dir() for m in markers):
-        return None
-    return root
-
-
 def protect(paths) -> list[str]:
     """Remove every permission of "other" users from ``paths`` (``chmod
     o-rwx``), so that an unprivileged worker can neither enter nor list them.
@@ -706,13 +697,12 @@ def _setpriv_args(uid: int) -> list[str]:
 def _user_process_count() -> int:
     uid = os.getuid()
     count = 0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    count += 1
-            except OSError:
-                pass
+    for entry in processes().values():
+        try:
+            if entry.stat().st_uid == uid:
+                count += 1
+        except OSError:
+            pass
     return count
 
 
@@ -858,7 +848,7 @@ def probe(force: str | None = None) -> Mode:
         secret = Path(tmp) / "secret.txt"
         secret.write_text("instructor only")
         os.chmod(tmp, 0o755)
-        root = str(Path(course_lib.__file__).resolve().parents[1])
+        root = str(package_parent())
         script = _PROBE_SCRIPT.format(secret=str(secret), root=root)
         argv = prefix(student, Limits(), trial, 0, "probe") + [
             sys.executable, "-c", script]
@@ -890,8 +880,8 @@ def processes_with_token(token: str, prefix: bool = False) -> list[int]:
     """
     needle = f"{TOKEN_VAR}={token}".encode()
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+    for pid, entry in processes().items():
+        if pid == os.getpid():
             continue
         try:
             env = (entry / "environ").read_bytes()
@@ -903,7 +893,7 @@ def processes_with_token(token: str, prefix: bool = False) -> list[int]:
         variables = env.split(b"\0")
         if needle in variables or (prefix and any(
                 v.startswith(needle) for v in variables)):
-            found.append(int(entry.name))
+            found.append(pid)
     return found
 
 

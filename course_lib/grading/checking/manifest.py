@@ -28,67 +28,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import subprocess
 import sys
-import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-import course_lib
-from course_lib import grading
+from course_lib.grading.core.chapters import CHAPTERS
+from course_lib.grading.core.paths import default_tests_dir
 
-CHAPTERS = tuple(grading.CHAPTERS)      # course order, one home: grading/__init__
-_CHAPTER_FILE = re.compile(r"test_(ch\d\d)")
-
-
-def parse_chapters(spec) -> list[str]:
-    """Chapters named by a command-line spec, in course order.
-
-    Parameters
-    ----------
-    spec : str or iterable of str
-        ``"1-3"``, ``"1,4"``, ``"ch02,ch05-ch07"``, ``"all"``, or a list of
-        such pieces.
-
-    Returns
-    -------
-    list of str
-        E.g. ``["ch01", "ch02", "ch03"]``.
-
-    Raises
-    ------
-    ValueError
-        For an unknown chapter or an empty spec.
-    """
-    pieces = [spec] if isinstance(spec, str) else list(spec)
-    numbers = {int(ch[2:]): ch for ch in CHAPTERS}     # the list may have gaps
-    last = max(numbers)
-    chosen: set[int] = set()
-    for piece in ",".join(pieces).split(","):
-        piece = piece.strip().lower()
-        if not piece:
-            continue
-        if piece == "all":
-            chosen.update(numbers)
-            continue
-        lo, dash, hi = piece.partition("-")
-        try:
-            a = int(lo.removeprefix("ch"))
-            b = int(hi.removeprefix("ch")) if dash else a
-        except ValueError:
-            raise ValueError(f"cannot read chapter {piece!r}: use 3, ch03, "
-                             "1-3 or 1,4") from None
-        picked = {n for n in numbers if a <= n <= b}
-        if not (1 <= a <= b <= last) or not picked or (not dash and a not in
-                                                       numbers):
-            raise ValueError(f"chapters are {', '.join(map(str, sorted(numbers)))}"
-                             f"; got {piece!r}")
-        chosen.update(picked)
-    if not chosen:
-        raise ValueError("no chapter given")
-    return [numbers[n] for n in sorted(chosen)]
+__all__ = ["GradedTest", "build", "check", "collect", "default_tests_dir", "dumps",
+           "points_by_chapter", "restrict"]
 
 
 @dataclass(frozen=True)
@@ -98,7 +46,7 @@ class GradedTest:
     Attributes
     ----------
     nodeid : str
-        pytest node id, relative to the tests directory's parent.
+        pytest node id (relative to pytest's root folder).
     name : str
         Test name, parameters included (``test_relu__shape[3]``).
     chapter : str
@@ -119,61 +67,12 @@ class GradedTest:
     hidden: bool
 
 
-def default_tests_dir() -> Path:
-    """``tests/exercises`` beside the ``course_lib`` package in use."""
-    return Path(course_lib.__file__).resolve().parents[1] / "tests" / "exercises"
-
-
-def exercise_of(test_name: str) -> str:
-    """Exercise function named by a test (``test_<exercise>__<what>``).
-
-    Parameters
-    ----------
-    test_name : str
-
-    Returns
-    -------
-    str
-    """
-    base = test_name.split("[", 1)[0]
-    base = base.removeprefix("test_")
-    return base.split("__", 1)[0]
-
-
-# ---------------------------------------------------------------- collection
-# The collector runs as a pytest plugin inside a separate pytest process so
-# that the tests' conftest files and imports never touch the caller.
-
-def pytest_collection_modifyitems(session, config, items):  # pragma: no cover
-    """pytest hook (used with ``-p course_lib.grading.checking.manifest``)."""
-    out = os.environ.get("COURSE_MANIFEST_OUT")
-    if not out:
-        return
-    rows = []
-    for item in items:
-        mark = item.get_closest_marker("points")
-        if mark is None:
-            continue
-        points = mark.args[0] if mark.args else mark.kwargs.get("n", 0)
-        path = Path(str(item.fspath))
-        chapter = ""
-        found = _CHAPTER_FILE.search(path.name)
-        if found:
-            chapter = found.group(1)
-        else:
-            chapter = next((f for f in getattr(item, "fixturenames", ())
-                            if f in CHAPTERS), "")
-        hidden = (item.get_closest_marker("hidden") is not None
-                  or "hidden" in path.parts)
-        rows.append(asdict(GradedTest(
-            nodeid=item.nodeid, name=item.name, chapter=chapter,
-            exercise=exercise_of(item.name), points=float(points),
-            hidden=hidden)))
-    Path(out).write_text(json.dumps(rows))
-
-
 def collect(tests_dir: Path | None = None, timeout: float = 120) -> list[GradedTest]:
-    """Collect the graded tests (those with a ``points`` marker).
+    """Collect the graded tests (those with a ``points`` marker), hidden ones too.
+
+    The collection is the runner's (:func:`~.runner.collect`: the grading
+    plugin in a separate pytest process, so that the tests' conftest files and
+    imports never touch the caller).
 
     Parameters
     ----------
@@ -192,24 +91,20 @@ def collect(tests_dir: Path | None = None, timeout: float = 120) -> list[GradedT
     RuntimeError
         When pytest cannot collect the tests.
     """
+    from course_lib.grading.checking.runner import GradingError
+    from course_lib.grading.checking.runner import collect as collect_metas
+
     tests_dir = Path(tests_dir or default_tests_dir()).resolve()
     if not tests_dir.is_dir():
         raise RuntimeError(f"no tests directory at {tests_dir}")
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "items.json"
-        env = dict(os.environ, COURSE_MANIFEST_OUT=str(out),
-                   PYTHONDONTWRITEBYTECODE="1")
-        cmd = [sys.executable, "-m", "pytest", "--collect-only", "-q",
-               "-p", "course_lib.grading.checking.manifest", "-p", "no:cacheprovider",
-               "-o", "addopts=", "--rootdir", str(tests_dir.parent),
-               str(tests_dir)]
-        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env,
-                              cwd=tests_dir.parent, timeout=timeout)
-        if proc.returncode not in (0, 5) or not out.exists():
-            tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
-            raise RuntimeError(f"collecting {tests_dir} failed:\n{tail}")
-        rows = json.loads(out.read_text())
-    return [GradedTest(**row) for row in rows]
+    try:
+        metas = collect_metas(tests_dir, include_hidden=True, timeout=timeout)
+    except GradingError as exc:
+        raise RuntimeError(str(exc)) from None
+    return [GradedTest(nodeid=m["nodeid"], name=m["nodeid"].rsplit("::", 1)[-1],
+                       chapter=m["chapter"], exercise=m["exercise"],
+                       points=float(m["points"]), hidden=bool(m["hidden"]))
+            for m in metas if m["points"] is not None]
 
 
 def _empty() -> dict:

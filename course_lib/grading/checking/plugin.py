@@ -51,8 +51,8 @@ from course_lib.grading.checking.remote import (
     StudentTimeout,
     WorkerStartError,
 )
+from course_lib.grading.core.chapters import chapter_of_file
 
-_CHAPTER_FILE = re.compile(r"test_(ch\d\d)_")
 _MAX_REASON = 600
 # terminal control sequences and invisible characters that a student's exception
 # message could carry into a scorecard (newlines and tabs are kept)
@@ -69,8 +69,7 @@ def test_meta(item) -> dict:
     exercise, _, what = body.partition("__")
     param = item.name[len(name):] if item.name.startswith(name) else ""
     what = what.replace("_", " ").strip() + (f" {param}" if param else "")
-    m = _CHAPTER_FILE.match(Path(str(item.path)).name)
-    chapter = m.group(1) if m else next(
+    chapter = chapter_of_file(Path(str(item.path)).name) or next(
         (f for f in sorted(item.fixturenames) if re.fullmatch(r"ch\d\d", f)), "")
     marker = item.get_closest_marker("points")
     points = None

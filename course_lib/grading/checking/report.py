@@ -18,7 +18,7 @@ import sys
 import textwrap
 from dataclasses import asdict, dataclass, field
 
-from course_lib.grading import CHAPTERS
+from course_lib.grading.core.chapters import CHAPTERS
 
 __all__ = ["ChapterScore", "ExerciseScore", "Report", "TestResult", "fmt_points"]
 

@@ -19,10 +19,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.grading import CHAPTERS
 from course_lib.grading.checking.report import Report, TestResult
+from course_lib.grading.core.chapters import CHAPTERS
+from course_lib.grading.core.paths import find_course_root
+from course_lib.grading.core.procs import set_dumpable, signal_name
 
 __all__ = ["GradingError", "classroom_config", "collect", "find_course_root", "grade",
            "parse_selectors", "write_classroom_config"]
@@ -36,24 +39,6 @@ class GradingError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- places
-def find_course_root(start: str | Path | None = None) -> Path | None:
-    """The course folder (it holds ``tests/exercises``), searched upwards.
-
-    Looks from ``start`` (default: the current directory) upwards, then from the
-    installed ``course_lib`` package upwards (a student bundle has the layout
-    ``bundle/{course_lib, exercises, tests/exercises}``).
-    """
-    import course_lib
-
-    starts = [Path(start or Path.cwd()).resolve(),
-              Path(course_lib.__file__).resolve().parent]
-    for s in starts:
-        for d in (s, *s.parents):
-            if (d / "tests" / "exercises").is_dir():
-                return d
-    return None
-
-
 def _default_tests_dir() -> Path:
     root = find_course_root()
     if root is None:
@@ -188,13 +173,6 @@ def _key_pipe() -> tuple[bytes, int]:
     return key, r
 
 
-def _signal_name(num: int) -> str:
-    try:
-        return signal.Signals(num).name
-    except ValueError:
-        return f"signal {num}"
-
-
 def _tail(text: str, n: int = 25) -> str:
     return "\n".join(text.strip().splitlines()[-n:])
 
@@ -292,62 +270,120 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
     """
     t0 = time.monotonic()
     selectors = parse_selectors(chapters)
+    tests_dir, target = _folders(tests_dir, target)
+    full_env = _environment(env, worker_cmd_prefix, rlimits, call_timeout,
+                            chapter_budget, worker_python)
+    run = _run_signed(tests_dir, selectors, "run" if include_hidden else "count",
+                      target, full_env, timeout)
+    collected = _collected(run, selectors)
+    killed = run.killed()
+    tests = _test_results(collected["tests"], run, timeout, killed)
+    pending = collected.get("pending_hidden", [])
+    note = ""
+    if not include_hidden and not pending and not (tests_dir / "hidden").is_dir():
+        note = _hidden_note(tests_dir, selectors)
+    report = Report(target=str(target), tests=tests, pending_hidden=pending,
+                    hidden_note=note, errors=_run_errors(run, timeout, killed),
+                    duration=time.monotonic() - t0, include_hidden=include_hidden)
+    if json_path is not None:
+        path = Path(json_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report.to_gradescope(), indent=2) + "\n")
+    return report
+
+
+def _folders(tests_dir, target) -> tuple[Path, Path]:
+    """The graded tests and the folder to grade, resolved and checked."""
     tests_dir = Path(tests_dir).resolve() if tests_dir else _default_tests_dir()
     if not tests_dir.is_dir():
         raise GradingError(f"no graded tests at {tests_dir}")
     target = Path(target).expanduser().resolve() if target else _default_target()
     if not target.is_dir():
         raise GradingError(f"the folder to grade does not exist: {target}")
-    hidden_dir = tests_dir / "hidden"
-    mode = "run" if include_hidden else "count"
-    full_env = _environment(env, worker_cmd_prefix, rlimits, call_timeout,
-                            chapter_budget, worker_python)
+    return tests_dir, target
+
+
+@dataclass
+class _Run:
+    """What one pytest run left: exit code, output, signed records."""
+
+    code: int | None
+    output: str
+    timed_out: bool
+    records: list
+    forged: int
+
+    def first(self, kind: str) -> dict | None:
+        return next((r for r in self.records if r.get("type") == kind), None)
+
+    def killed(self) -> str:
+        """``"the grading process was killed by SIGKILL"``, or ``""``."""
+        if self.code is not None and self.code < 0 and not self.timed_out:
+            return f"the grading process was killed by {signal_name(-self.code)}"
+        return ""
+
+
+def _run_signed(tests_dir: Path, selectors: list[str], hidden: str, target: Path,
+                env: dict, timeout: float) -> _Run:
+    """Run the graded tests under a fresh signing key; keep only signed lines."""
     from course_lib.grading.checking.plugin import verify
-    from course_lib.grading.checking.remote import set_dumpable
 
     # while this process holds the key, other processes of the same user (the
-    # student's code) may not read its memory (see remote.set_dumpable)
+    # student's code) may not read its memory (see procs.set_dumpable)
     was_dumpable = set_dumpable(False)
     try:
         with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
             jsonl = Path(tmp) / "results.jsonl"
             key, key_fd = _key_pipe()
-            cmd = _pytest_cmd(tests_dir, jsonl, selectors, mode, target,
+            cmd = _pytest_cmd(tests_dir, jsonl, selectors, hidden, target,
                               key_fd=key_fd)
-            code, output, timed_out = _run(cmd, tests_dir.parents[1], full_env,
+            code, output, timed_out = _run(cmd, tests_dir.parents[1], env,
                                            timeout, (key_fd,))
             records, forged = _read_lines(jsonl, key, verify)
             del key
     finally:
         if was_dumpable:
             set_dumpable(True)
+    return _Run(code, output, timed_out, records, forged)
 
-    collected = next((r for r in records if r.get("type") == "collected"), None)
+
+def _collected(run: _Run, selectors: list[str]) -> dict:
+    """The run's ``collected`` record; every selector must have found tests."""
+    collected = run.first("collected")
     if collected is None:
         raise GradingError("the graded tests could not be started "
-                           f"(pytest exit code {code}):\n{_tail(output)}")
-    metas = collected["tests"]
-    pending = collected.get("pending_hidden", [])
+                           f"(pytest exit code {run.code}):\n{_tail(run.output)}")
+    found = collected["tests"] + collected.get("pending_hidden", [])
     for sel in selectors:
         ch, _, ex = sel.partition(".")
         if not any(m["chapter"] == ch and (not ex or m["exercise"] == ex)
-                   for m in metas + pending):
+                   for m in found):
             known = collected.get("available", {}).get(ch, [])
             hint = f" (exercises: {', '.join(known)})" if known else ""
             raise GradingError(f"no graded tests for {sel}{hint}")
+    return collected
 
+
+def _not_run_reason(run: _Run, timeout: float, killed: str, in_progress: bool) -> str:
+    """Why a collected test has no result."""
+    if run.timed_out:
+        why = f"not run: grading stopped at its {timeout:g} s time limit"
+        return why + (" while this test was running" if in_progress else "")
+    if killed and in_progress:
+        return (f"not run: {killed} while this test was running; does your "
+                "code kill, stop or signal other processes?")
+    if killed:
+        return f"not run: {killed} before this test"
+    return "not run (the test run ended early)"
+
+
+def _test_results(metas: list[dict], run: _Run, timeout: float,
+                  killed: str) -> list[TestResult]:
+    """One TestResult per collected test, in collection order."""
     results: dict[str, dict] = {}
-    for r in records:
+    for r in run.records:
         if r.get("type") == "result":
             results.setdefault(r["nodeid"], r)
-    finished = next((r for r in records if r.get("type") == "finished"), None)
-    errors = []
-    for r in records:
-        if r.get("type") == "collect_error":
-            errors.append(f"{r['nodeid']} could not be loaded (a problem in the "
-                          "course's tests, not in your code); its points are missing")
-    killed = (f"the grading process was killed by {_signal_name(-code)}"
-              if code is not None and code < 0 and not timed_out else "")
     tests = []
     in_progress = True  # the first test without a result was running at the end
     for meta in metas:
@@ -356,43 +392,32 @@ def grade(target: str | Path | None = None, chapters=None, include_hidden: bool 
             fields = {k: r[k] for k in TestResult.__dataclass_fields__ if k in r}
             tests.append(TestResult(**fields))
             continue
-        if timed_out:
-            why = f"not run: grading stopped at its {timeout:g} s time limit"
-            if in_progress:
-                why += " while this test was running"
-        elif killed and in_progress:
-            why = (f"not run: {killed} while this test was running; does your "
-                   "code kill, stop or signal other processes?")
-        elif killed:
-            why = f"not run: {killed} before this test"
-        else:
-            why = "not run (the test run ended early)"
+        why = _not_run_reason(run, timeout, killed, in_progress)
         in_progress = False
         tests.append(TestResult(**{k: meta[k] for k in (
             "nodeid", "chapter", "exercise", "what", "points", "hidden")},
             outcome="not_run", kind="not_run", reason=why))
-    if forged:
-        errors.append(f"{forged} line(s) in the results file were not written by the "
-                      "grader and were ignored (was the file tampered with?)")
-    if timed_out:
+    return tests
+
+
+def _run_errors(run: _Run, timeout: float, killed: str) -> list[str]:
+    """What went wrong with the run itself (not with the student's code)."""
+    errors = [f"{r['nodeid']} could not be loaded (a problem in the course's tests, "
+              "not in your code); its points are missing"
+              for r in run.records if r.get("type") == "collect_error"]
+    if run.forged:
+        errors.append(f"{run.forged} line(s) in the results file were not written by "
+                      "the grader and were ignored (was the file tampered with?)")
+    finished = run.first("finished")
+    if run.timed_out:
         errors.append(f"grading stopped at its {timeout:g} s time limit")
     elif finished is None:
         errors.append(f"the test run ended early ({killed})" if killed else
-                      f"the test run ended early (pytest exit code {code})")
+                      f"the test run ended early (pytest exit code {run.code})")
     elif finished.get("exitstatus") not in (0, 1, 5):
         errors.append(f"the test run reported a problem (pytest exit code "
-                      f"{finished.get('exitstatus')}):\n{_tail(output, 8)}")
-    note = ""
-    if not include_hidden and not pending and not hidden_dir.is_dir():
-        note = _hidden_note(tests_dir, selectors)
-    report = Report(target=str(target), tests=tests, pending_hidden=pending,
-                    hidden_note=note, errors=errors,
-                    duration=time.monotonic() - t0, include_hidden=include_hidden)
-    if json_path is not None:
-        path = Path(json_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report.to_gradescope(), indent=2) + "\n")
-    return report
+                      f"{finished.get('exitstatus')}):\n{_tail(run.output, 8)}")
+    return errors
 
 
 def collect(tests_dir: str | Path | None = None, chapters=None,
