@@ -31,11 +31,8 @@ What goes wrong in the worker comes back as an exception of this module:
 
 from __future__ import annotations
 
-import json
 import os
-import select
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -49,6 +46,43 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.grading.checking.problems import (
+    ImportFailed,
+    MissingFunction,
+    NotAttempted,
+    ResultRefused,
+    StudentCrash,
+    StudentError,
+    StudentProblem,
+    StudentTimeout,
+    TimeBudgetExceeded,
+    WorkerStartError,
+)
+from course_lib.grading.checking.replies import check_reply
+from course_lib.grading.checking.wire import (  # noqa: F401  (part of this API)
+    MAX_HEADER_BYTES,
+    MAX_MESSAGE_BYTES,
+    DecodeLimitError,
+    DecodeLimits,
+    Fn,
+    ProtocolError,
+    Rng,
+    decode,
+    decode_fields,
+    encode,
+    pack,
+    write_all,
+)
+from course_lib.grading.checking.wire import Reader as _Reader
+from course_lib.grading.core import procs
+from course_lib.grading.core.paths import package_parent
+from course_lib.grading.core.procs import (  # noqa: F401  (part of this API)
+    children_of,
+    kill_pids,
+    set_dumpable,
+    signal_name,
+)
+
 __all__ = [
     "CallResult",
     "Fn",
@@ -56,6 +90,7 @@ __all__ = [
     "MissingFunction",
     "NotAttempted",
     "RemoteObject",
+    "ResultRefused",
     "Rng",
     "StudentCrash",
     "StudentError",
@@ -68,239 +103,12 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 10.0
-#: largest message (header + buffers) the parent accepts from the worker, in bytes
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-#: largest JSON part of a message (nested lists, dicts...; arrays travel as buffers)
-MAX_HEADER_BYTES = 16 * 1024 * 1024
-_MAX_DEPTH = 64
 #: most items that iterating a remote object in the parent will fetch
 MAX_ITER_ITEMS = 1_000_000
-_ARRAY_KINDS = frozenset("biufcSUmM")
-_PREFIX = struct.Struct("<II")
-_LEN = struct.Struct("<Q")
 
-
-# --------------------------------------------------------------------------- exceptions
-class StudentProblem(Exception):
-    """Base of everything that can go wrong on the student's side of a call.
-
-    Attributes
-    ----------
-    reason : str
-        One short sentence for the student (no traceback).
-    """
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return self.reason
-
-
-class StudentError(StudentProblem):
-    """The student's function raised an exception (``SystemExit`` included).
-
-    Attributes
-    ----------
-    type_name : str
-        Name of the exception class, e.g. ``"ValueError"`` or ``"ShapeError"``.
-    message : str
-        ``str()`` of the exception, truncated.
-    traceback : str
-        The student's own frames only (file, line, code), possibly empty.
-    function : str
-        The function that was called.
-    """
-
-    def __init__(self, type_name, message, traceback="", function="", mro=()):
-        self.type_name = type_name
-        self.message = message
-        self.traceback = traceback
-        self.function = function
-        self.mro = tuple(mro) or (type_name,)
-        where = _last_frame_summary(traceback)
-        text = f"{type_name}: {message}" if message else type_name
-        call = f"{function}() raised " if function else "your code raised "
-        super().__init__(call + text + (f" ({where})" if where else ""))
-
-    def is_a(self, name: str) -> bool:
-        """True when the student's exception is of class ``name`` or a subclass.
-
-        Parameters
-        ----------
-        name : str
-            A class name such as ``"ValueError"`` (a ``ShapeError`` is a
-            ``ValueError``).
-        """
-        return name in self.mro
-
-
-class NotAttempted(StudentProblem):
-    """The function still raises ``NotImplementedError`` (the generated stub).
-
-    Attributes
-    ----------
-    message : str
-        The stub's message, ``'Exercise N.M: <what to write>'``.
-    """
-
-    def __init__(self, message: str, function: str = ""):
-        self.message = message
-        self.function = function
-        super().__init__(f"not attempted yet ({message})" if message else
-                         "not attempted yet")
-
-
-class MissingFunction(StudentProblem):
-    """The student's module has no attribute of the requested name."""
-
-    def __init__(self, module: str, name: str):
-        self.function = name
-        super().__init__(f"{module}.py has no function `{name}` "
-                         "(was it renamed or deleted?)")
-
-
-class StudentTimeout(StudentProblem):
-    """The call did not return within its time limit; the worker was killed."""
-
-    def __init__(self, seconds: float, function: str = "", importing: bool = False):
-        self.seconds = seconds
-        self.function = function
-        what = "importing your file" if importing else (
-            f"{function}()" if function else "your code")
-        super().__init__(f"timed out after {seconds:g} s while running {what}: "
-                         "look for an infinite loop or far too many iterations")
-
-
-class TimeBudgetExceeded(StudentTimeout):
-    """The module's calls together used up its time budget (see ``budget`` of
-    :class:`StudentModule`); the call was not made, or was stopped when the
-    budget ran out. A :class:`StudentTimeout`, so it is handled like one."""
-
-    def __init__(self, budget: float, module: str, function: str = "",
-                 during: bool = False):
-        StudentProblem.__init__(
-            self,
-            (f"timed out while running {function or 'your code'}(): " if during
-             else "not run: ")
-            + f"the calls to {module}.py used up the {budget:g} s of time allowed "
-            "for the whole file; some of your functions are far too slow (look for "
-            "loops over every entry that numpy could do at once, or far too many "
-            "iterations)")
-        self.seconds = budget
-        self.budget = budget
-        self.function = function
-        self.importing = False
-
-
-class StudentCrash(StudentProblem):
-    """The worker process died (``os._exit``, a signal, a memory limit...)."""
-
-    def __init__(self, detail: str, exit_code: int | None = None, function: str = ""):
-        self.exit_code = exit_code
-        self.detail = detail
-        self.function = function
-        super().__init__(f"your code crashed the grader worker ({detail})")
-
-
-class ImportFailed(StudentProblem):
-    """The student's file could not be imported (syntax error, exception at import)."""
-
-    def __init__(self, filename: str, type_name: str, message: str,
-                 lineno: int | None = None, line: str = "", traceback: str = ""):
-        self.filename = filename
-        self.type_name = type_name
-        self.message = message
-        self.lineno = lineno
-        self.line = line
-        self.traceback = traceback
-        at = f" at line {lineno}" if lineno else ""
-        shown = f": `{line.strip()}`" if line and line.strip() else ""
-        super().__init__(f"{filename} could not be imported: {type_name}{at}: "
-                         f"{message}{shown}")
-
-
-def _last_frame_summary(tb: str) -> str:
-    for line in reversed(tb.splitlines()):
-        s = line.strip()
-        if s.startswith("File "):
-            return s[5:].replace('"', "")
-    return ""
 
 
 # --------------------------------------------------------------------------- values
-@dataclass(frozen=True)
-class Fn:
-    """A named reference to a function in :mod:`course_lib.grading.checking.testfns`.
-
-    The worker resolves ``Fn("quadratic")`` to
-    ``course_lib.grading.checking.testfns.quadratic``
-    so that graded tests can pass callables (e.g. to ``numerical_gradient``) without
-    sending code across the process boundary.
-    """
-
-    name: str
-
-    def __post_init__(self):
-        from course_lib.grading.checking import testfns
-
-        fn = None if self.name.startswith("_") else getattr(testfns, self.name, None)
-        if not callable(fn):
-            raise ValueError(
-                f"course_lib.grading.checking.testfns has no function {self.name!r}")
-
-
-#: largest seed entry an :class:`Rng` may carry (it crosses as a JSON integer)
-_MAX_SEED = 2**63
-
-
-def _check_seed(seed) -> int | tuple[int, ...]:
-    """``seed`` as a non-negative int or a non-empty tuple of them, else ValueError."""
-    items = seed if isinstance(seed, (list, tuple)) else (seed,)
-    if not items or len(items) > 16 or not all(
-            isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_))
-            and 0 <= s < _MAX_SEED for s in items):
-        raise ValueError(
-            f"an Rng seed must be an int in [0, 2**63) or a short tuple of such "
-            f"ints, got {seed!r}")
-    items = tuple(int(s) for s in items)
-    return items if isinstance(seed, (list, tuple)) else items[0]
-
-
-@dataclass(frozen=True)
-class Rng:
-    """A random generator for student code, sent as its seed.
-
-    A ``numpy.random.Generator`` cannot cross the process boundary (and its
-    seed cannot be read back from it), so a graded test passes ``Rng(7)``
-    where the exercise expects an ``rng``; the worker hands the student's
-    function a **new** ``np.random.default_rng(7)``, which draws exactly what
-    ``np.random.default_rng(7)`` draws in the test. Two calls with ``Rng(7)``
-    therefore see the same numbers (how tests check reproducibility).
-
-    Parameters
-    ----------
-    seed : int or tuple of int
-        What ``np.random.default_rng`` is called with: an int in
-        ``[0, 2**63)`` or a tuple of such ints (an entropy sequence).
-
-    Examples
-    --------
-    >>> W = ch06.he_init(4, 6, Rng(2))                        # doctest: +SKIP
-    >>> expected = np.random.default_rng(2).normal(size=(4, 6))
-    """
-
-    seed: int | tuple
-
-    def __post_init__(self):
-        object.__setattr__(self, "seed", _check_seed(self.seed))
-
-    def generator(self) -> np.random.Generator:
-        """The ``np.random.default_rng(seed)`` that the worker will build."""
-        return np.random.default_rng(self.seed)
-
-
 @dataclass(frozen=True)
 class Warned:
     """One warning raised during a call.
@@ -357,269 +165,10 @@ class CallResult:
         return any(text.lower() in str(w).lower() for w in self.warnings)
 
 
-class WorkerStartError(RuntimeError):
-    """The worker process itself could not start: a grading-setup problem (bad
-    sandbox command, broken interpreter), never the student's fault."""
-
-
-class ProtocolError(Exception):
-    """A message broke the wire format (too large, malformed, forbidden dtype)."""
-
-
-def encode(obj, bufs: list, on_other: Callable[[Any], dict], depth: int = 0,
-           _stack: set | None = None):
-    """Turn ``obj`` into a JSON-able tree, appending binary payloads to ``bufs``.
-
-    Parameters
-    ----------
-    obj : object
-        The value to send.
-    bufs : list of bytes
-        Receives array and bytes payloads; the tree refers to them by index.
-    on_other : callable
-        Called with any object the format cannot carry; returns its tree node
-        (a remote handle in the worker) or raises ``TypeError`` (in the parent).
-    """
-    t = type(obj)
-    if obj is None or t is bool or t is str:
-        return obj
-    if t is int:
-        return obj if -(2**63) <= obj < 2**63 else {"I": hex(obj)}
-    if t is float:
-        return obj
-    if t is np.ndarray:
-        return _encode_array(obj, bufs, "a")
-    if isinstance(obj, np.ndarray):
-        # a subclass (np.matrix, a masked array, a student's class overriding
-        # __eq__...) travels as its plain data: what the grader compares is the
-        # numbers, never the subclass's methods. The base-class view runs no
-        # method of the subclass.
-        return _encode_array(np.ndarray.view(obj, np.ndarray), bufs, "a")
-    if isinstance(obj, np.generic):
-        return _encode_array(np.asarray(obj), bufs, "s")
-    if t is Fn:
-        return {"f": obj.name}
-    if t is Rng:
-        return {"g": list(obj.seed) if isinstance(obj.seed, tuple) else obj.seed}
-    if t is complex:
-        return {"c": [obj.real, obj.imag]}
-    if t is bytes or t is bytearray:
-        bufs.append(bytes(obj))
-        return {"b": len(bufs) - 1}
-    if t in (list, tuple, set, frozenset, dict):
-        if depth >= _MAX_DEPTH:
-            return on_other(obj)
-        _stack = set() if _stack is None else _stack
-        if id(obj) in _stack:
-            return on_other(obj)
-        _stack.add(id(obj))
-        try:
-            d = depth + 1
-            if t is dict:
-                return {"d": [[encode(k, bufs, on_other, d, _stack),
-                               encode(v, bufs, on_other, d, _stack)]
-                              for k, v in obj.items()]}
-            items = [encode(v, bufs, on_other, d, _stack) for v in obj]
-            tag = {list: "l", tuple: "t", set: "S", frozenset: "F"}[t]
-            return {tag: items}
-        finally:
-            _stack.discard(id(obj))
-    # subclasses of plain types travel as the plain type (a namedtuple as a tuple)
-    for base in (bool, int, float, str, complex, bytes, tuple, list, dict):
-        if isinstance(obj, base) and not isinstance(obj, np.generic):
-            try:
-                plain = base(obj.items()) if base is dict else base(obj)
-            except Exception:
-                return on_other(obj)
-            if type(plain) is base:
-                return encode(plain, bufs, on_other, depth, _stack)
-    return on_other(obj)
-
-
-def _encode_array(arr: np.ndarray, bufs: list, tag: str) -> dict:
-    dt = arr.dtype
-    if dt.hasobject or dt.fields is not None or dt.kind not in _ARRAY_KINDS:
-        raise ProtocolError(
-            f"an array of dtype {dt} cannot be sent (only numeric, boolean and string "
-            "dtypes); did you build an array from a list of mixed objects?")
-    bufs.append(np.ascontiguousarray(arr).tobytes())
-    node = {tag: len(bufs) - 1, "dt": dt.str}
-    if tag == "a":
-        node["sh"] = list(arr.shape)
-    return node
-
-
-def decode(node, bufs: Sequence, on_handle: Callable[[dict], Any],
-           on_fn: Callable[[str], Any], depth: int = 0, *,
-           on_rng: Callable[[Any], Any] | None = None):
-    """Inverse of :func:`encode`; ``on_handle``/``on_fn`` rebuild references.
-
-    ``on_rng`` turns an :class:`Rng` seed into what the receiver wants (the
-    worker: a fresh ``np.random.default_rng(seed)``); by default it is
-    rebuilt as an :class:`Rng` (a malformed seed is a :class:`ProtocolError`).
-    """
-    if depth > _MAX_DEPTH + 2:
-        raise ProtocolError("message nested too deeply")
-    if node is None or isinstance(node, (bool, int, float, str)):
-        return node
-    if not isinstance(node, dict) or not node:
-        raise ProtocolError(f"unexpected node {type(node).__name__}")
-    d = depth + 1
-    kw = {"on_rng": on_rng}
-    if "r" in node or "h" in node:
-        return on_handle(node)
-    if "a" in node or "s" in node:
-        scalar = "s" in node
-        dt = np.dtype(str(node["dt"]))
-        if dt.hasobject or dt.fields is not None or dt.kind not in _ARRAY_KINDS:
-            raise ProtocolError(f"forbidden dtype {dt}")
-        buf = bufs[node["s" if scalar else "a"]]
-        arr = np.frombuffer(buf, dtype=dt) if len(buf) else np.empty(0, dt)
-        if scalar:
-            if arr.size != 1:
-                raise ProtocolError("bad scalar payload")
-            return arr[0]
-        shape = tuple(int(s) for s in node["sh"])
-        if int(np.prod(shape, dtype=np.int64)) != arr.size or min(shape, default=0) < 0:
-            raise ProtocolError("array payload does not match its shape")
-        return arr.reshape(shape)
-    if "l" in node:
-        return [decode(v, bufs, on_handle, on_fn, d, **kw) for v in node["l"]]
-    if "t" in node:
-        return tuple(decode(v, bufs, on_handle, on_fn, d, **kw) for v in node["t"])
-    if "d" in node:
-        out = {}
-        for k, v in node["d"]:
-            key = decode(k, bufs, on_handle, on_fn, d, **kw)
-            try:
-                out[key] = decode(v, bufs, on_handle, on_fn, d, **kw)
-            except TypeError as exc:
-                raise ProtocolError(f"unhashable dict key: {exc}") from None
-        return out
-    if "S" in node or "F" in node:
-        raw = node["S"] if "S" in node else node["F"]
-        items = [decode(v, bufs, on_handle, on_fn, d, **kw) for v in raw]
-        try:
-            return set(items) if "S" in node else frozenset(items)
-        except TypeError as exc:
-            raise ProtocolError(f"unhashable set item: {exc}") from None
-    if "c" in node:
-        re_, im = node["c"]
-        return complex(float(re_), float(im))
-    if "b" in node:
-        return bytes(bufs[node["b"]])
-    if "I" in node:
-        return int(str(node["I"]), 16)
-    if "f" in node:
-        return on_fn(str(node["f"]))
-    if "g" in node:
-        raw = node["g"]
-        try:
-            seed = _check_seed(tuple(raw) if isinstance(raw, list) else raw)
-        except (ValueError, TypeError) as exc:
-            raise ProtocolError(str(exc)) from None
-        return Rng(seed) if on_rng is None else on_rng(seed)
-    raise ProtocolError(f"unknown node {sorted(node)[:3]}")
-
-
-def pack(header: dict, bufs: Sequence[bytes]) -> bytes:
-    """Frame a message: lengths, a JSON header, then the binary buffers."""
-    head = json.dumps(header, separators=(",", ":")).encode()
-    parts = [_PREFIX.pack(len(head), len(bufs))]
-    parts += [_LEN.pack(len(b)) for b in bufs]
-    parts.append(head)
-    parts += bufs
-    return b"".join(parts)
-
-
-def write_all(fd: int, data: bytes) -> None:
-    """Write every byte of ``data`` to ``fd``."""
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
-
-
-class _Reader:
-    """Reads framed messages from a file descriptor, with a deadline and a size cap."""
-
-    def __init__(self, fd: int, limit: int):
-        self.fd = fd
-        self.limit = limit
-        self.buf = bytearray()
-
-    def _read(self, n: int, deadline: float | None) -> bytearray:
-        buf = self.buf
-        while len(buf) < n:
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError
-                ready, _, _ = select.select([self.fd], [], [], left)
-                if not ready:
-                    raise TimeoutError
-            chunk = os.read(self.fd, max(n - len(buf), 1 << 16))
-            if not chunk:
-                raise EOFError
-            buf += chunk
-        out = buf[:n]
-        del buf[:n]
-        return out
-
-    def read(self, deadline: float | None = None):
-        hlen, nbufs = _PREFIX.unpack(self._read(_PREFIX.size, deadline))
-        if nbufs > 1_000_000 or hlen > min(self.limit, MAX_HEADER_BYTES):
-            raise ProtocolError("message too large")
-        raw = self._read(_LEN.size * nbufs, deadline) if nbufs else b""
-        lens = [_LEN.unpack_from(raw, i * _LEN.size)[0] for i in range(nbufs)]
-        if hlen + sum(lens) > self.limit:
-            raise ProtocolError(
-                f"message of {(hlen + sum(lens)) / 1e6:.0f} MB exceeds the "
-                f"{self.limit / 1e6:.0f} MB limit")
-        try:
-            header = json.loads(self._read(hlen, deadline))
-        except (ValueError, RecursionError) as exc:
-            raise ProtocolError(f"malformed header: {exc}") from None
-        bufs = [self._read(n, deadline) for n in lens]
-        return header, bufs
-
-
 # --------------------------------------------------------------------------- processes
 #: every _Worker of this process (their live worker pids are never "strays")
 _LIVE_WORKERS: weakref.WeakSet = weakref.WeakSet()
-_PR_GET_DUMPABLE, _PR_SET_DUMPABLE = 3, 4
-_PR_SET_CHILD_SUBREAPER = 36
 _reaping = False
-
-
-def _prctl(option: int, arg: int = 0) -> int | None:
-    """``prctl(2)`` on Linux; ``None`` where it is not available or fails."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        res = libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0),
-                         ctypes.c_ulong(0), ctypes.c_ulong(0))
-    except (OSError, AttributeError):
-        return None
-    return None if res < 0 else int(res)
-
-
-def set_dumpable(flag: bool) -> bool | None:
-    """Make this process (un)dumpable; return the previous state (None: unknown).
-
-    A process that is not dumpable cannot be read through ``/proc/PID/mem``,
-    ``/proc/PID/environ`` or ``/proc/PID/fd`` (nor ptraced) by other processes of
-    the same user, student workers included; only a privileged process (root,
-    ``CAP_SYS_PTRACE``) still can. The grader turns it off while it holds the
-    key that signs result lines.
-    """
-    before = _prctl(_PR_GET_DUMPABLE)
-    if before is None or _prctl(_PR_SET_DUMPABLE, 1 if flag else 0) is None:
-        return None
-    return bool(before)
 
 
 def become_subreaper() -> bool:
@@ -633,51 +182,8 @@ def become_subreaper() -> bool:
     grade``), where workers are the only children. Returns True when enabled.
     """
     global _reaping
-    _reaping = _prctl(_PR_SET_CHILD_SUBREAPER, 1) is not None
+    _reaping = procs.become_subreaper()
     return _reaping
-
-
-def _children() -> list[int]:
-    me = os.getpid()
-    out = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return out
-    for name in entries:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2:].split()
-        if len(fields) > 1 and int(fields[1]) == me:
-            out.append(int(name))
-    return out
-
-
-def kill_pids(pids, reap: bool = False) -> int:
-    """SIGKILL every process in ``pids`` (those already gone are skipped).
-
-    With ``reap=True`` also wait for them, so that children of this process leave
-    no zombies. Returns how many were signalled.
-    """
-    killed = 0
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-            killed += 1
-        except OSError:
-            pass
-    if reap:
-        for pid in pids:
-            try:
-                os.waitpid(pid, 0)
-            except (ChildProcessError, OSError):
-                pass
-    return killed
 
 
 def reap_strays(rounds: int = 50) -> int:
@@ -692,7 +198,7 @@ def reap_strays(rounds: int = 50) -> int:
     killed = 0
     for _ in range(rounds):
         keep = {w.proc.pid for w in list(_LIVE_WORKERS) if w.proc is not None}
-        strays = [pid for pid in _children() if pid not in keep]
+        strays = [pid for pid in children_of() if pid not in keep]
         if not strays:
             break
         killed += kill_pids(strays, reap=True)
@@ -700,19 +206,8 @@ def reap_strays(rounds: int = 50) -> int:
 
 
 # --------------------------------------------------------------------------- worker
-def _package_root() -> str:
-    return str(Path(__file__).resolve().parents[3])
-
-
 _BOOT = ("import sys;sys.dont_write_bytecode=True;sys.path.insert(0,{root!r});"
          "from course_lib.grading.checking.worker import main;main({root!r})")
-
-
-def _signal_name(num: int) -> str:
-    try:
-        return signal.Signals(num).name
-    except ValueError:
-        return f"signal {num}"
 
 
 _SIGNAL_HINT = {
@@ -737,6 +232,8 @@ class _Worker:
         self.rlimits = dict(rlimits or {})
         self.startup_timeout = startup_timeout
         self.limit = max_message_bytes
+        self.limits = DecodeLimits(max_bytes=max_message_bytes,
+                                   max_array_bytes=max_message_bytes)
         self.python = python or sys.executable
         self.proc: subprocess.Popen | None = None
         self.reader: _Reader | None = None
@@ -759,7 +256,7 @@ class _Worker:
         # -I ignores PYTHONDONTWRITEBYTECODE: -B keeps the student's folder free of
         # __pycache__ (grading must leave the target exactly as it found it)
         cmd = self.prefix + [self.python, "-I", "-B", "-c",
-                             _BOOT.format(root=_package_root())]
+                             _BOOT.format(root=str(package_parent()))]
         # the worker points fd 2 elsewhere once started; before that (a broken
         # interpreter or sandbox) its errors land in this file, shown on failure
         errors = tempfile.TemporaryFile()
@@ -772,7 +269,7 @@ class _Worker:
             errors.close()
             raise WorkerStartError(f"the grading worker could not be started: {exc}; "
                                f"command: {cmd}") from None
-        self.reader = _Reader(self.proc.stdout.fileno(), self.limit)
+        self.reader = _Reader(self.proc.stdout.fileno(), self.limit, self.limits)
         self.generation += 1
         self.pending_release = []
         try:
@@ -798,6 +295,11 @@ class _Worker:
             self.import_problem = StudentTimeout(timeout, importing=True)
             raise self.import_problem from None
         except (EOFError, ProtocolError) as exc:
+            self.import_problem = self._crash(exc, "")
+            raise self.import_problem from None
+        try:
+            check_reply(reply)
+        except ProtocolError as exc:
             self.import_problem = self._crash(exc, "")
             raise self.import_problem from None
         if not reply.get("ok"):
@@ -849,6 +351,11 @@ class _Worker:
         return reply
 
     def _crash(self, exc, function) -> StudentCrash:
+        if isinstance(exc, ProtocolError):  # alive and misbehaving: no exit to wait for
+            self.kill()
+            if isinstance(exc, DecodeLimitError):
+                return ResultRefused(str(exc), function)
+            return StudentCrash(f"broke the grading protocol: {exc}", None, function)
         proc = self.proc
         code = None
         if proc is not None:
@@ -857,12 +364,10 @@ class _Worker:
             except subprocess.TimeoutExpired:
                 code = None
         self.kill()
-        if isinstance(exc, ProtocolError):
-            return StudentCrash(f"broke the grading protocol: {exc}", code, function)
         if code is None:
             return StudentCrash("the worker stopped answering", None, function)
         if code < 0:
-            name = _signal_name(-code)
+            name = signal_name(-code)
             hint = _SIGNAL_HINT.get(name)
             detail = f"killed by {name}" + (f", {hint}" if hint else "")
             return StudentCrash(detail, code, function)
@@ -954,6 +459,10 @@ class _Worker:
             raise self._crash(exc, function) from None
         bufs = self._last_bufs
         self._last_bufs = None
+        try:
+            check_reply(reply)
+        except ProtocolError as exc:
+            raise self._crash(exc, function) from None
         if not reply.get("ok"):
             raise self._problem(reply, function)
         gen = self.generation
@@ -968,8 +477,11 @@ class _Worker:
             return Fn(name)
 
         try:
-            return {k: decode(v, bufs, on_handle, on_fn) if k in
-                    ("value", "args", "kwargs") else v for k, v in reply.items()}
+            return decode_fields(reply, ("value", "args", "kwargs"), bufs, on_handle,
+                                 on_fn, limits=self.limits, deadline=deadline)
+        except DecodeLimitError as exc:
+            self.kill()
+            raise ResultRefused(str(exc), function) from None
         except (ProtocolError, ValueError, TypeError, KeyError, IndexError,
                 RecursionError) as exc:
             self.kill()

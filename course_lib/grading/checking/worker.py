@@ -1,4 +1,4 @@
-"""The child side of :mod:`course_lib.grading.checking.remote`: runs the student's code.
+"""The child side of :mod:`course_lib.grading.checking.remote`: runs student code.
 
 Started by :class:`~course_lib.grading.checking.remote.StudentModule` as
 ``python -I -B -c "...; from course_lib.grading.checking.worker import main;
@@ -90,9 +90,9 @@ class _Capture(io.TextIOBase):
 
 class _Worker:
     def __init__(self, proto_in: int, proto_out: int, capture: _Capture):
-        from course_lib.grading.checking import remote
+        from course_lib.grading.checking import wire
 
-        self.remote = remote
+        self.wire = wire
         self.fin = proto_in
         self.fout = proto_out
         self.capture = capture
@@ -100,19 +100,20 @@ class _Worker:
         self.target_dir = ""
         self.handles: dict[int, object] = {}
         self.ids = itertools.count(1)
-        self.limit = remote.MAX_MESSAGE_BYTES
-        self.reader = remote._Reader(proto_in, 1 << 40)
+        self.limit = wire.MAX_MESSAGE_BYTES
+        # the grader's requests are trusted: no bounds but the pipe's
+        self.reader = wire.Reader(proto_in, 1 << 40, wire.NO_LIMITS)
 
     # -- wire ----------------------------------------------------------------------
     def send(self, header: dict, bufs=()) -> None:
-        data = self.remote.pack(header, list(bufs))
+        data = self.wire.pack(header, list(bufs))
         hlen = int.from_bytes(data[:4], "little")
-        if len(data) > self.limit or hlen > self.remote.MAX_HEADER_BYTES:
-            data = self.remote.pack(self._error_reply(
+        if len(data) > self.limit or hlen > self.wire.MAX_HEADER_BYTES:
+            data = self.wire.pack(self._error_reply(
                 "UnsupportedResult", f"the result is {len(data) / 1e6:.0f} MB, more "
                 f"than the grader accepts (return numpy arrays rather than long "
                 "lists, and only what the exercise asks for)"), [])
-        self.remote.write_all(self.fout, data)
+        self.wire.write_all(self.fout, data)
 
     @staticmethod
     def _duck_array(obj):
@@ -144,18 +145,18 @@ class _Worker:
     def decode(self, node, bufs):
         def on_handle(n):
             if "h" not in n:
-                raise self.remote.ProtocolError("unexpected handle")
+                raise self.wire.ProtocolError("unexpected handle")
             try:
                 return self.handles[int(n["h"])]
             except KeyError:
-                raise self.remote.ProtocolError("unknown remote object") from None
+                raise self.wire.ProtocolError("unknown remote object") from None
 
         def on_fn(name):
             from course_lib.grading.checking import testfns
 
             fn = getattr(testfns, name, None)
             if fn is None or name.startswith("_"):
-                raise self.remote.ProtocolError(f"testfns has no function {name!r}")
+                raise self.wire.ProtocolError(f"testfns has no function {name!r}")
             return fn
 
         def on_rng(seed):
@@ -163,7 +164,8 @@ class _Worker:
 
             return np.random.default_rng(seed)
 
-        return self.remote.decode(node, bufs, on_handle, on_fn, on_rng=on_rng)
+        return self.wire.decode(node, bufs, on_handle, on_fn, on_rng=on_rng,
+                                  limits=self.wire.NO_LIMITS)
 
     # -- replies -------------------------------------------------------------------
     def _student_frames(self, tb) -> list:
@@ -327,13 +329,13 @@ class _Worker:
         def on_other(obj):
             arr = self._duck_array(obj)
             if arr is not None:
-                return self.remote.encode(arr, bufs, self.on_other)
+                return self.wire.encode(arr, bufs, self.on_other)
             return self.on_other(obj)
 
         try:
             for key, val in parts.items():
-                head[key] = self.remote.encode(val, bufs, on_other)
-        except self.remote.ProtocolError as exc:
+                head[key] = self.wire.encode(val, bufs, on_other)
+        except self.wire.ProtocolError as exc:
             return self._error_reply("UnsupportedResult", str(exc)), []
         except BaseException as exc:
             return self._error_reply(
@@ -434,7 +436,6 @@ def main(root: str | None = None) -> None:
 
 
 if __name__ == "__main__":
-    _root = os.path.abspath(__file__)
-    for _ in range(4):  # worker.py -> checking -> grading -> course_lib -> course
-        _root = os.path.dirname(_root)
-    main(_root)
+    from course_lib.grading.core.paths import package_parent
+
+    main(str(package_parent()))
