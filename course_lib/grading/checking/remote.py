@@ -206,8 +206,21 @@ def reap_strays(rounds: int = 50) -> int:
 
 
 # --------------------------------------------------------------------------- worker
+#: refuse graded code that imports course_lib's engine (see engine_guard); off
+#: until chapter 7's reference answer trains the learner's engine, not course_lib
+#: (``COURSE_REFUSE_ENGINE=1`` turns it on for one run)
+REFUSE_ENGINE = False
+
 _BOOT = ("import sys;sys.dont_write_bytecode=True;sys.path.insert(0,{root!r});"
-         "from course_lib.grading.checking.worker import main;main({root!r})")
+         "{bare}from course_lib.grading.checking.worker import main;main({root!r})")
+# the package without its __init__ (the engine), so that the worker never loads it
+_BARE = ("import importlib.util as u;s=u.find_spec('course_lib');"
+         "sys.modules['course_lib']=u.module_from_spec(s);")
+
+
+def _boot(refuse_engine: bool) -> str:
+    return _BOOT.format(root=str(package_parent()),
+                        bare=_BARE if refuse_engine else "")
 
 
 _SIGNAL_HINT = {
@@ -244,6 +257,8 @@ class _Worker:
         self.names: list[str] = []
         self.budget: float | None = None
         self.spent = 0.0
+        self.refuse_engine = REFUSE_ENGINE or os.environ.get(
+            "COURSE_REFUSE_ENGINE") == "1"
         _LIVE_WORKERS.add(self)
 
     # -- lifecycle -----------------------------------------------------------------
@@ -256,7 +271,7 @@ class _Worker:
         # -I ignores PYTHONDONTWRITEBYTECODE: -B keeps the student's folder free of
         # __pycache__ (grading must leave the target exactly as it found it)
         cmd = self.prefix + [self.python, "-I", "-B", "-c",
-                             _BOOT.format(root=str(package_parent()))]
+                             _boot(self.refuse_engine)]
         # the worker points fd 2 elsewhere once started; before that (a broken
         # interpreter or sandbox) its errors land in this file, shown on failure
         errors = tempfile.TemporaryFile()
@@ -287,7 +302,7 @@ class _Worker:
         errors.close()
         init = {"op": "import", "target_dir": self.target_dir,
                 "module": self.module_name, "rlimits": self.rlimits,
-                "limit": self.limit}
+                "limit": self.limit, "refuse_engine": self.refuse_engine}
         try:
             reply = self._roundtrip(init, time.monotonic() + timeout)
         except TimeoutError:
@@ -549,6 +564,10 @@ class StudentModule:
         are not made: both raise :class:`TimeBudgetExceeded` (a
         :class:`StudentTimeout`). Calls through a :meth:`with_timeout` view with
         a longer limit are exempt. Default: no budget.
+    refuse_engine : bool, optional
+        Make importing ``course_lib``'s engine from the student's file fail with
+        a message saying that exercise code uses numpy only (``course_lib.grading``
+        stays importable). Default: :data:`REFUSE_ENGINE`.
 
     Notes
     -----
@@ -563,10 +582,12 @@ class StudentModule:
                  preexec_fn: Callable[[], None] | None = None, env: dict | None = None,
                  rlimits: dict | None = None, startup_timeout: float = 60.0,
                  max_message_bytes: int = MAX_MESSAGE_BYTES, python: str | None = None,
-                 budget: float | None = None):
+                 budget: float | None = None, refuse_engine: bool | None = None):
         self._worker = _Worker(target_dir, module_name, worker_cmd_prefix, preexec_fn,
                                env, rlimits, startup_timeout, max_message_bytes, python)
         self._worker.budget = None if budget is None else float(budget)
+        if refuse_engine is not None:
+            self._worker.refuse_engine = bool(refuse_engine)
         self._timeout = float(timeout)
         self._charged = True
         weakref.finalize(self, self._worker.close)

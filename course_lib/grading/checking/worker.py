@@ -218,6 +218,10 @@ class _Worker:
         self.target_dir = os.path.realpath(msg["target_dir"])
         name = msg["module"]
         _apply_rlimits(msg.get("rlimits") or {})
+        if msg.get("refuse_engine"):
+            from course_lib.grading.checking import engine_guard
+
+            engine_guard.install()
         if "limit" in msg:
             self.limit = int(msg["limit"])
         path = os.path.join(self.target_dir, name + ".py")
