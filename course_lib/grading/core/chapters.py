@@ -38,8 +38,8 @@ def chapter_ids() -> tuple[str, ...]:
 def chapter_of_file(name: str) -> str:
     """The chapter of a graded test file name, or ``""``.
 
-    ``"test_ch03_chain_rule.py"`` -> ``"ch03"``; the hidden tests'
-    ``test_ch03_chain_rule_hidden.py`` too.
+    ``"test_ch03_chain_rule.py"`` -> ``"ch03"`` (a hidden test file's name, which
+    ends in ``_hidden.py``, too).
     """
     m = TEST_FILE.match(name)
     return m.group(1) if m else ""
