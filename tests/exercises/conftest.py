@@ -87,6 +87,12 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): points this graded test is worth")
     config.addinivalue_line("markers", "hidden: graded test not shown to students")
+    # start the workers of the chapters being graded while pytest collects
+    chosen = {s.partition(".")[0] for s in
+              config.getoption("grading_select", default=None) or []}
+    if _target_dir(config).is_dir():
+        for chapter in sorted(chosen & set(CHAPTERS))[:2]:
+            _open(config, chapter).prestart()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -119,28 +125,30 @@ def student_target(pytestconfig) -> Path:
     return target
 
 
+_OPENED: dict[str, StudentModule] = {}
+
+
+def _open(config, chapter: str) -> StudentModule:
+    """The proxy of one chapter's file (one per session, started on first use)."""
+    if chapter not in _OPENED:
+        timeout = config.getoption("student_timeout", default=None) or float(
+            os.environ.get("COURSE_TIMEOUT") or DEFAULT_TIMEOUT)
+        raw = os.environ.get("COURSE_CHAPTER_BUDGET")
+        budget = DEFAULT_CHAPTER_BUDGET if not raw else float(raw)
+        _OPENED[chapter] = StudentModule(
+            _target_dir(config), CHAPTERS[chapter][0], timeout=timeout,
+            worker_cmd_prefix=_json_env("COURSE_WORKER_PREFIX", list),
+            rlimits=_json_env("COURSE_WORKER_RLIMITS", dict), budget=budget or None,
+            python=os.environ.get("COURSE_WORKER_PYTHON") or None)
+    return _OPENED[chapter]
+
+
 @pytest.fixture(scope="session")
 def _student_modules(pytestconfig, student_target):
-    timeout = pytestconfig.getoption("student_timeout", default=None) or float(
-        os.environ.get("COURSE_TIMEOUT") or DEFAULT_TIMEOUT)
-    prefix = _json_env("COURSE_WORKER_PREFIX", list)
-    python = os.environ.get("COURSE_WORKER_PYTHON") or None
-    rlimits = _json_env("COURSE_WORKER_RLIMITS", dict)
-    raw = os.environ.get("COURSE_CHAPTER_BUDGET")
-    budget = DEFAULT_CHAPTER_BUDGET if not raw else float(raw)
-    opened: dict[str, StudentModule] = {}
-
-    def get(chapter: str) -> StudentModule:
-        if chapter not in opened:
-            opened[chapter] = StudentModule(student_target, CHAPTERS[chapter][0],
-                                            timeout=timeout, worker_cmd_prefix=prefix,
-                                            rlimits=rlimits, budget=budget or None,
-                                            python=python)
-        return opened[chapter]
-
-    yield get
-    for module in opened.values():
+    yield lambda chapter: _open(pytestconfig, chapter)
+    for module in _OPENED.values():
         module.close()
+    _OPENED.clear()
 
 
 def _chapter_fixture(chapter: str):
@@ -153,14 +161,5 @@ def _chapter_fixture(chapter: str):
     return pytest.fixture(scope="session", name=chapter)(fixture)
 
 
-ch01 = _chapter_fixture("ch01")
-ch02 = _chapter_fixture("ch02")
-ch03 = _chapter_fixture("ch03")
-ch04 = _chapter_fixture("ch04")
-ch05 = _chapter_fixture("ch05")
-ch06 = _chapter_fixture("ch06")
-ch07 = _chapter_fixture("ch07")
-ch08 = _chapter_fixture("ch08")
-ch10 = _chapter_fixture("ch10")
-ch11 = _chapter_fixture("ch11")
-ch12 = _chapter_fixture("ch12")
+for _chapter in CHAPTERS:  # one fixture per chapter of the course: ch01, ch02, ...
+    globals()[_chapter] = _chapter_fixture(_chapter)

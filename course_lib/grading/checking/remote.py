@@ -257,12 +257,15 @@ class _Worker:
         self.names: list[str] = []
         self.budget: float | None = None
         self.spent = 0.0
+        self.ready = False  # True once the worker has imported the student's file
+        self.errors = self.cmd = None
         self.refuse_engine = REFUSE_ENGINE or os.environ.get(
             "COURSE_REFUSE_ENGINE") == "1"
         _LIVE_WORKERS.add(self)
 
     # -- lifecycle -----------------------------------------------------------------
-    def _spawn(self, timeout: float) -> None:
+    def _launch(self) -> None:
+        """Start the worker process (it imports Python and numpy on its own)."""
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("OPENBLAS_NUM_THREADS", "1")
         env.setdefault("OMP_NUM_THREADS", "1")
@@ -274,7 +277,7 @@ class _Worker:
                              _boot(self.refuse_engine)]
         # the worker points fd 2 elsewhere once started; before that (a broken
         # interpreter or sandbox) its errors land in this file, shown on failure
-        errors = tempfile.TemporaryFile()
+        errors = self.errors = tempfile.TemporaryFile()
         try:
             self.proc = subprocess.Popen(
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
@@ -287,6 +290,24 @@ class _Worker:
         self.reader = _Reader(self.proc.stdout.fileno(), self.limit, self.limits)
         self.generation += 1
         self.pending_release = []
+        self.cmd = cmd
+
+    def prestart(self) -> None:
+        """Start the process now and meet it later (:meth:`ensure`), so that its
+        start overlaps with whatever the grader does meanwhile."""
+        with self.lock:
+            if self.proc is None and self.import_problem is None:
+                self._launch()
+
+    def _spawn(self, timeout: float) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            self.kill()
+            self._launch()
+        self._handshake(timeout)
+
+    def _handshake(self, timeout: float) -> None:
+        """Wait for the worker's hello, then have it import the student's file."""
+        errors, cmd = self.errors, self.cmd
         try:
             hello = self._roundtrip(None, time.monotonic() + self.startup_timeout)
             ok = bool(hello.get("ready"))
@@ -322,16 +343,17 @@ class _Worker:
             self.kill()
             raise self.import_problem
         self.names = list(reply.get("names", []))
+        self.ready = True
 
     def ensure(self, timeout: float) -> None:
         if self.import_problem is not None:
             raise self.import_problem
-        if self.proc is None or self.proc.poll() is not None:
-            self.kill()
+        if self.proc is None or self.proc.poll() is not None or not self.ready:
             self._spawn(timeout)
 
     def kill(self) -> None:
         proc, self.proc = self.proc, None
+        self.ready = False
         if proc is None:
             return
         try:
@@ -431,7 +453,7 @@ class _Worker:
                        charged: bool = True) -> None:
         """:meth:`ensure` (start and import if needed), within the time budget."""
         with self.lock:
-            if self.proc is not None and self.import_problem is None:
+            if self.proc is not None and self.ready and self.import_problem is None:
                 return
             t0 = time.monotonic()
             try:
@@ -643,6 +665,11 @@ class StudentModule:
         """Public names defined by the student's module."""
         self._worker.ensure_charged(self._timeout, "", self._charged)
         return list(self._worker.names)
+
+    def prestart(self) -> None:
+        """Start the worker process now, without waiting for it: the first call
+        (or :meth:`has`) meets it, so its start overlaps with other work."""
+        self._worker.prestart()
 
     def restart(self) -> None:
         """Kill the worker; the next call starts a fresh one (fresh import)."""

@@ -13,15 +13,13 @@ import json
 import os
 import re
 import secrets
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from course_lib.grading.checking.launch import run_pytest
 from course_lib.grading.checking.report import Report, TestResult
 from course_lib.grading.core.chapters import CHAPTERS
 from course_lib.grading.core.paths import find_course_root
@@ -96,14 +94,27 @@ def parse_selectors(chapters: Iterable | str | int | None) -> list[str]:
 
 
 # --------------------------------------------------------------------------- running
-def _pytest_cmd(tests_dir: Path, jsonl: Path, selectors: list[str], hidden: str,
-                target: Path | None, collect_only: bool = False,
-                key_fd: int | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", "pytest", str(tests_dir),
+def _test_files(tests_dir: Path, selectors: list[str]) -> list[str]:
+    """What pytest is given: the selected chapters' test files (public and hidden),
+    or the whole folder when nothing is selected or a chapter has no file.
+    Collecting one chapter instead of all of them is most of a quick check's time."""
+    chapters = sorted({sel.partition(".")[0] for sel in selectors})
+    files = []
+    for ch in chapters:
+        found = sorted(tests_dir.glob(f"test_{ch}_*.py"))
+        if not found:
+            return [str(tests_dir)]
+        files += found + sorted((tests_dir / "hidden").glob(f"test_{ch}_*.py"))
+    return [str(f) for f in files] or [str(tests_dir)]
+
+
+def _pytest_args(tests_dir: Path, jsonl: Path, selectors: list[str], hidden: str,
+                 target: Path | None, collect_only: bool = False) -> list[str]:
+    cmd = [*_test_files(tests_dir, selectors),
            "-p", "course_lib.grading.checking.plugin", "--grading-json", str(jsonl),
            "--grading-hidden", hidden, "-q", "--no-header", "-p", "no:cacheprovider",
            "-o", "addopts=", "-o", "console_output_style=classic",
-           # heavy plugins the graded tests do not need (hypothesis' costs ~1-3 s)
+           # plugins the graded tests do not need, should autoloading be on
            "-p", "no:hypothesispytest", "-p", "no:nbval",
            # the plugin builds every reason from the exception itself; pytest's
            # own tracebacks are never read and double the time on broken code
@@ -114,29 +125,7 @@ def _pytest_cmd(tests_dir: Path, jsonl: Path, selectors: list[str], hidden: str,
         cmd += ["--grading-select", sel]
     if collect_only:
         cmd.append("--collect-only")
-    if key_fd is not None:
-        cmd += ["--grading-key-fd", str(key_fd)]
     return cmd
-
-
-def _run(cmd: list[str], cwd: Path, env: dict, timeout: float,
-         pass_fds: tuple = ()):
-    """Run ``cmd`` in its own session; kill the whole group at the time limit."""
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True, pass_fds=pass_fds)
-    for fd in pass_fds:
-        os.close(fd)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-        return proc.returncode, out.decode("utf-8", "replace"), False
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            proc.kill()
-        out, _ = proc.communicate()
-        return proc.returncode, out.decode("utf-8", "replace"), True
 
 
 def _read_lines(path: Path, key: bytes | None = None,
@@ -164,15 +153,6 @@ def _read_lines(path: Path, key: bytes | None = None,
     return records, rejected
 
 
-def _key_pipe() -> tuple[bytes, int]:
-    """A fresh signing key and the read end of a pipe that holds it."""
-    key = secrets.token_hex(32).encode()
-    r, w = os.pipe()
-    os.write(w, key)
-    os.close(w)
-    return key, r
-
-
 def _tail(text: str, n: int = 25) -> str:
     return "\n".join(text.strip().splitlines()[-n:])
 
@@ -182,6 +162,9 @@ def _environment(env: dict | None, worker_cmd_prefix, rlimits, call_timeout,
     full = dict(os.environ)
     full.update(env or {})
     full["PYTHONDONTWRITEBYTECODE"] = "1"
+    # only the grading plugin: whatever else is installed (and costs time, or
+    # reorders or skips tests) stays out of a grading run
+    full["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     if chapter_budget is not None:
         full["COURSE_CHAPTER_BUDGET"] = str(float(chapter_budget))
     if worker_cmd_prefix is not None:
@@ -334,11 +317,10 @@ def _run_signed(tests_dir: Path, selectors: list[str], hidden: str, target: Path
     try:
         with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
             jsonl = Path(tmp) / "results.jsonl"
-            key, key_fd = _key_pipe()
-            cmd = _pytest_cmd(tests_dir, jsonl, selectors, hidden, target,
-                              key_fd=key_fd)
-            code, output, timed_out = _run(cmd, tests_dir.parents[1], env,
-                                           timeout, (key_fd,))
+            key = secrets.token_hex(32).encode()
+            args = _pytest_args(tests_dir, jsonl, selectors, hidden, target)
+            code, output, timed_out = run_pytest(args, tests_dir.parents[1], env,
+                                                 timeout, key, Path(tmp) / "out")
             records, forged = _read_lines(jsonl, key, verify)
             del key
     finally:
@@ -434,10 +416,10 @@ def collect(tests_dir: str | Path | None = None, chapters=None,
     tests_dir = Path(tests_dir).resolve() if tests_dir else _default_tests_dir()
     with tempfile.TemporaryDirectory(prefix="course-collect-") as tmp:
         jsonl = Path(tmp) / "results.jsonl"
-        cmd = _pytest_cmd(tests_dir, jsonl, selectors,
-                          "run" if include_hidden else "count", None, True)
-        code, output, _ = _run(cmd, tests_dir.parents[1], _environment(
-            None, None, None, None), timeout)
+        args = _pytest_args(tests_dir, jsonl, selectors,
+                            "run" if include_hidden else "count", None, True)
+        code, output, _ = run_pytest(args, tests_dir.parents[1], _environment(
+            None, None, None, None), timeout, None, Path(tmp) / "out")
         records, _ = _read_lines(jsonl)
     collected = next((r for r in records if r.get("type") == "collected"), None)
     if collected is None or code not in (0, 5):
