@@ -88,6 +88,9 @@ def parse_chapters(spec) -> list[str]:
         b = _chapter_number(hi, piece) if dash else a
         if not (first <= a <= b <= last):
             raise ValueError(f"chapters run from {first} to {last}, got {piece!r}")
+        if a == b and a not in by_number:
+            raise ValueError(f"there is no chapter {piece!r}: the course has "
+                             f"{', '.join(CHAPTERS)}")
         chosen.update(n for n in range(a, b + 1) if n in by_number)
     if not chosen:
         raise ValueError("no chapter given")
