@@ -104,22 +104,31 @@ def summary(samples: list[list[float]]) -> dict:
             "runs": len(samples)}
 
 
-def table(results: dict) -> str:
-    lines = ["| case | target | wall median (min–max) | CPU median | runs |",
-             "| --- | --- | --- | --- | --- |"]
+def table(runs: dict) -> str:
+    """One row per measured code base (``label``) and case."""
+    lines = ["| code | case | target | wall median (min–max) | CPU median | runs |",
+             "| --- | --- | --- | --- | --- | --- |"]
     targets = {"cli": "≤ 0.8 s", "warm": "≤ 0.3 s"}
     names = {"cli": "`course grade ch01`, fresh process",
              "warm": "`check('ch01')`, warm process"}
-    for key, r in results["cases"].items():
-        lines.append(f"| {names[key]} | {targets[key]} | {r['wall_median']:.2f} s "
-                     f"({r['wall_min']:.2f}–{r['wall_max']:.2f}) | "
-                     f"{r['cpu_median']:.2f} s | {r['runs']} |")
+    for label, results in runs.items():
+        for key, r in results["cases"].items():
+            lines.append(f"| {label} | {names[key]} | {targets[key]} | "
+                         f"{r['wall_median']:.2f} s ({r['wall_min']:.2f}–"
+                         f"{r['wall_max']:.2f}) | {r['cpu_median']:.2f} s | "
+                         f"{r['runs']} |")
     return "\n".join(lines)
 
 
-def write(results: dict, text: str) -> None:
-    (HERE / "feedback_time.json").write_text(json.dumps(results, indent=2) + "\n")
-    section = (f"{BEGIN}\n## Time to feedback\n\n{results['note']}\n\n{text}\n{END}")
+def write(label: str, results: dict) -> str:
+    """Store ``results`` under ``label`` and rewrite the results.md section."""
+    store = HERE / "feedback_time.json"
+    runs = json.loads(store.read_text()) if store.exists() else {}
+    runs[label] = results
+    store.write_text(json.dumps(runs, indent=2) + "\n")
+    notes = "\n".join(f"- {k}: {v['note']}" for k, v in runs.items())
+    text = table(runs)
+    section = (f"{BEGIN}\n## Time to feedback\n\n{notes}\n\n{text}\n{END}")
     path = HERE / "results.md"
     old = path.read_text() if path.exists() else "# Benchmarks\n"
     if BEGIN in old and END in old:
@@ -128,6 +137,7 @@ def write(results: dict, text: str) -> None:
     else:
         new = old.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(new)
+    return text
 
 
 def main(argv=None) -> int:
@@ -137,6 +147,8 @@ def main(argv=None) -> int:
                    help="another checkout to measure (put first on PYTHONPATH)")
     p.add_argument("--write", action="store_true",
                    help="update benchmarks/results.md and feedback_time.json")
+    p.add_argument("--label", default="this code",
+                   help="name of the measured code in the table (e.g. before)")
     args = p.parse_args(argv)
     root = (args.root or HERE.parent).resolve()
     env = _env(args.root)
@@ -144,16 +156,13 @@ def main(argv=None) -> int:
     results = {"cases": {"cli": summary(time_cli(root, args.runs, env)),
                          "warm": summary(time_warm(root, args.runs, env))},
                "machine": f"python {platform.python_version()}, {os.cpu_count()} "
-                          f"cpus, load average {load:.1f} at the start",
-               "root": str(root)}
-    results["note"] = (f"Median of {args.runs} runs on {results['machine']}; CPU "
+                          f"cpus, load average {load:.1f} at the start"}
+    results["note"] = (f"median of {args.runs} runs on {results['machine']}; CPU "
                        "is the time of every process involved (grader, pytest, "
-                       "worker).")
-    text = table(results)
+                       "worker)")
     print(results["note"])
-    print(text)
-    if args.write:
-        write(results, text)
+    print(write(args.label, results) if args.write else
+          table({args.label: results}))
     return 0
 
 

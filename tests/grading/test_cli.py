@@ -115,7 +115,10 @@ def course(tmp_path_factory) -> Path:
     return _make_course(tmp_path_factory.mktemp("course"), STUDENT)
 
 
-def test_result_lines_forged_by_student_code_are_ignored(tmp_path):
+def test_result_lines_forged_by_student_code_are_ignored(tmp_path, monkeypatch):
+    # this attack reads the results file's path from the pytest process's command
+    # line, which only a new interpreter has; test_launch.py forges under a fork
+    monkeypatch.setenv("COURSE_GRADER_START", "exec")
     root = _make_course(tmp_path, FORGER)
     report = grade(root / "exercises", tests_dir=root / "tests" / "exercises")
     assert (report.earned, report.possible) == (0, 6)  # relu now wrong, too

@@ -23,7 +23,7 @@ import importlib.util
 import sys
 import types
 
-__all__ = ["MESSAGE", "bare_package", "install"]
+__all__ = ["MESSAGE", "bare_package", "install", "lazy_engine"]
 
 PACKAGE = "course_lib"
 ALLOWED = "course_lib.grading"
@@ -84,6 +84,24 @@ def _guarded_import(real_import):
         return real_import(name, globals, locals, fromlist, level)
 
     return __import__
+
+
+def lazy_engine() -> None:
+    """Let a bare ``course_lib`` (see :func:`bare_package`) load its engine on
+    first use, so that a worker starts without it and only code that uses the
+    engine pays for importing it."""
+    module = sys.modules.get(PACKAGE)
+    if module is None or "__all__" in vars(module):  # absent, or already loaded
+        return
+
+    def __getattr__(attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        vars(module).pop("__getattr__", None)
+        module.__spec__.loader.exec_module(module)
+        return getattr(module, attr)
+
+    module.__getattr__ = __getattr__
 
 
 def install() -> None:

@@ -46,7 +46,6 @@ from course_lib.grading.checking.remote import (
     MissingFunction,
     NotAttempted,
     StudentCrash,
-    StudentError,
     StudentProblem,
     StudentTimeout,
     WorkerStartError,
@@ -146,24 +145,20 @@ def assertion_text(text: str) -> str:
     return _shorten(lines[0] if lines else "assertion failed")
 
 
+#: the scorecard's kind of each student-side problem, most specific first
+#: (a TimeBudgetExceeded is a StudentTimeout, a ResultRefused a StudentCrash)
+_PROBLEM_KINDS = ((NotAttempted, "not_attempted"), (StudentTimeout, "timeout"),
+                  (StudentCrash, "crash"), (ImportFailed, "import"),
+                  (MissingFunction, "missing"), (StudentProblem, "student_error"))
+
+
 def classify(exc: BaseException | None) -> tuple[str, str]:
     """Map an exception from a graded test to ``(kind, student-facing reason)``."""
     if exc is None:
         return "failed", "failed"
-    if isinstance(exc, NotAttempted):
-        return "not_attempted", _shorten(exc.reason)
-    if isinstance(exc, StudentTimeout):
-        return "timeout", _shorten(exc.reason)
-    if isinstance(exc, StudentCrash):
-        return "crash", _shorten(exc.reason)
-    if isinstance(exc, ImportFailed):
-        return "import", _shorten(exc.reason)
-    if isinstance(exc, MissingFunction):
-        return "missing", _shorten(exc.reason)
-    if isinstance(exc, StudentError):
-        return "student_error", _shorten(exc.reason)
-    if isinstance(exc, StudentProblem):
-        return "student_error", _shorten(exc.reason)
+    for cls, kind in _PROBLEM_KINDS:
+        if isinstance(exc, cls):
+            return kind, _shorten(exc.reason)
     if isinstance(exc, WorkerStartError):
         return "grader_error", _shorten(
             f"the grader could not start (a problem of the grading set-up, not of "

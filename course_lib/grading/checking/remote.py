@@ -211,16 +211,16 @@ def reap_strays(rounds: int = 50) -> int:
 #: (``COURSE_REFUSE_ENGINE=1`` turns it on for one run)
 REFUSE_ENGINE = False
 
+# the package is put in place without running its __init__ (the engine): the
+# worker loads the engine only if the student's code uses it (engine_guard)
 _BOOT = ("import sys;sys.dont_write_bytecode=True;sys.path.insert(0,{root!r});"
-         "{bare}from course_lib.grading.checking.worker import main;main({root!r})")
-# the package without its __init__ (the engine), so that the worker never loads it
-_BARE = ("import importlib.util as u;s=u.find_spec('course_lib');"
-         "sys.modules['course_lib']=u.module_from_spec(s);")
+         "import importlib.util as u;s=u.find_spec('course_lib');"
+         "sys.modules['course_lib']=u.module_from_spec(s);"
+         "from course_lib.grading.checking.worker import main;main({root!r})")
 
 
-def _boot(refuse_engine: bool) -> str:
-    return _BOOT.format(root=str(package_parent()),
-                        bare=_BARE if refuse_engine else "")
+def _boot() -> str:
+    return _BOOT.format(root=str(package_parent()))
 
 
 _SIGNAL_HINT = {
@@ -274,7 +274,7 @@ class _Worker:
         # -I ignores PYTHONDONTWRITEBYTECODE: -B keeps the student's folder free of
         # __pycache__ (grading must leave the target exactly as it found it)
         cmd = self.prefix + [self.python, "-I", "-B", "-c",
-                             _boot(self.refuse_engine)]
+                             _boot()]
         # the worker points fd 2 elsewhere once started; before that (a broken
         # interpreter or sandbox) its errors land in this file, shown on failure
         errors = self.errors = tempfile.TemporaryFile()

@@ -192,56 +192,26 @@ class Report:
         width : int
             Line width for wrapping reasons.
         """
-        if ascii_only is None:
-            enc = getattr(sys.stdout, "encoding", None) or "ascii"
-            try:
-                "✓✗·─".encode(enc)
-                ascii_only = False
-            except (UnicodeEncodeError, LookupError):
-                ascii_only = True
-        ok, bad, part, rule_ch = ("+", "x", "~", "-") if ascii_only else (
-            "✓", "✗", "◐", "─")
+        marks = _marks(ascii_only)
         chapters = self.chapters()
         names = [ex for ch in chapters.values() for ex in ch.exercises]
         heads = [f"{c.chapter}  {c.title}" for c in chapters.values()]
         name_w = max([len(n) for n in names] + [len(h) - 4 for h in heads] + [24])
-        score_w = 9
         lines = [f"Scorecard for {self.target}" if self.target else "Scorecard"]
-        rule = rule_ch * min(width, name_w + 6 + score_w + 7)
+        rule = marks["rule"] * min(width, name_w + 6 + _SCORE_W + 7)
         lines.append(rule)
         for ch in chapters.values():
-            head = f"{ch.chapter}  {ch.title}"
-            score = _pts(ch.earned, ch.possible)
-            lines.append(f"{head:<{name_w + 6}}{score:>{score_w}}")
-            shared = _shared_reason(ch.tests)
-            if shared:
-                lines += _wrap(shared, "      ", width)
-            for ex in ch.exercises.values():
-                mark = ok if ex.complete else (part if ex.earned > 0 else bad)
-                score = _pts(ex.earned, ex.possible)
-                line = f"  {mark} {ex.name:<{name_w + 2}}{score:>{score_w}}"
-                ex_shared = None if shared else _shared_reason(ex.tests)
-                if ex_shared and len(ex.tests) > 1:
-                    lines.append(line)
-                    lines += _wrap(ex_shared, "      ", width)
-                    continue
-                lines.append(line)
-                if shared:
-                    continue
-                for t in ex.tests:
-                    if t.passed:
-                        continue
-                    label = t.what or t.exercise
-                    pts = fmt_points(t.points)
-                    unit = "pt" if pts == "1" else "pts"
-                    tag = f"{bad} {label} ({pts} {unit}"
-                    tag += ", hidden)" if t.hidden else ")"
-                    lines += _wrap(f"{tag}: {t.reason or t.outcome}", "      ", width,
-                                   "        ")
+            lines += _chapter_lines(ch, marks, name_w, width)
         lines.append(rule)
         pct = f"  ({100 * self.earned / self.possible:.0f}%)" if self.possible else ""
         score = _pts(self.earned, self.possible)
-        lines.append(f"{'Total':<{name_w + 6}}{score:>{score_w}}{pct}")
+        lines.append(f"{'Total':<{name_w + 6}}{score:>{_SCORE_W}}{pct}")
+        lines += self._closing_lines(width)
+        return "\n".join(lines)
+
+    def _closing_lines(self, width: int) -> list[str]:
+        """What follows the total: the verdict, hidden points, run errors."""
+        lines = []
         if not self.tests:
             lines.append("No graded tests were run.")
         elif self.all_passed and not self.pending_hidden and not self.hidden_note:
@@ -257,7 +227,7 @@ class Report:
             lines.append(self.hidden_note)
         for err in self.errors:
             lines += _wrap(f"! {err}", "", width, "  ")
-        return "\n".join(lines)
+        return lines
 
     def __str__(self) -> str:
         return self.text()
@@ -403,3 +373,55 @@ def _wrap(text: str, indent: str, width: int, cont: str | None = None) -> list[s
                              subsequent_indent=cont, break_long_words=True,
                              replace_whitespace=False) or [first.rstrip()]
     return out
+
+
+_SCORE_W = 9
+
+
+def _marks(ascii_only: bool | None) -> dict:
+    """The scorecard's symbols; ASCII when asked or when stdout cannot encode them."""
+    if ascii_only is None:
+        enc = getattr(sys.stdout, "encoding", None) or "ascii"
+        try:
+            "✓✗·─".encode(enc)
+            ascii_only = False
+        except (UnicodeEncodeError, LookupError):
+            ascii_only = True
+    ok, bad, part, rule = ("+", "x", "~", "-") if ascii_only else ("✓", "✗", "◐", "─")
+    return {"ok": ok, "bad": bad, "part": part, "rule": rule}
+
+
+def _failed_test_lines(ex, bad: str, width: int) -> list[str]:
+    lines = []
+    for t in ex.tests:
+        if t.passed:
+            continue
+        label = t.what or t.exercise
+        pts = fmt_points(t.points)
+        unit = "pt" if pts == "1" else "pts"
+        tag = f"{bad} {label} ({pts} {unit}" + (", hidden)" if t.hidden else ")")
+        lines += _wrap(f"{tag}: {t.reason or t.outcome}", "      ", width, "        ")
+    return lines
+
+
+def _chapter_lines(ch, marks: dict, name_w: int, width: int) -> list[str]:
+    """A chapter's line, then one per exercise and the reasons of its failures
+    (one shared reason, when every failure of the chapter or exercise has it)."""
+    head = f"{ch.chapter}  {ch.title}"
+    lines = [f"{head:<{name_w + 6}}{_pts(ch.earned, ch.possible):>{_SCORE_W}}"]
+    shared = _shared_reason(ch.tests)
+    if shared:
+        lines += _wrap(shared, "      ", width)
+    for ex in ch.exercises.values():
+        mark = marks["ok"] if ex.complete else (
+            marks["part"] if ex.earned > 0 else marks["bad"])
+        score = _pts(ex.earned, ex.possible)
+        lines.append(f"  {mark} {ex.name:<{name_w + 2}}{score:>{_SCORE_W}}")
+        if shared:
+            continue
+        ex_shared = _shared_reason(ex.tests)
+        if ex_shared and len(ex.tests) > 1:
+            lines += _wrap(ex_shared, "      ", width)
+        else:
+            lines += _failed_test_lines(ex, marks["bad"], width)
+    return lines

@@ -430,6 +430,10 @@ def main(root: str | None = None) -> None:
 
     import numpy  # noqa: F401  (imported before the student's code can touch it)
 
+    from course_lib.grading.checking import engine_guard
+
+    engine_guard.lazy_engine()
+
     worker = _Worker(proto_in, proto_out, capture)
     cwd = os.getcwd()
     sys.path[:] = [p for p in sys.path
