@@ -7,7 +7,7 @@
     cl.SoftmaxCrossEntropy, cl.SGD, cl.RMSProp, cl.Adam, cl.History,
     cl.Conv2D, cl.MaxPool2D, cl.Flatten, cl.RNN, cl.LSTM, cl.LastStep,
     cl.train_step, cl.numerical_gradient, cl.relative_error, cl.gradient_check,
-    cl.datasets
+    cl.datasets, cl.autodiff.Value, cl.autodiff.Tensor
 
 Only numpy is imported here; ``cl.plotting`` and ``cl.widgets`` (matplotlib,
 ipywidgets) and ``cl.grading`` load on first use, tqdm and scikit-learn inside the
@@ -20,6 +20,7 @@ import importlib
 
 from . import (
     activations,
+    autodiff,
     batchnorm,
     conv,
     datasets,
@@ -74,6 +75,7 @@ __version__ = "0.1.0"
 __all__ = [
     # submodules
     "activations",
+    "autodiff",
     "batchnorm",
     "conv",
     "datasets",
