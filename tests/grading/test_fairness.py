@@ -41,6 +41,10 @@ CALLERS = {
     "ch11": {"rnn_step_backward": {"rnn_backward"}},
     "ch08": {"batch_norm": {"BatchNorm_forward"},
              "batch_norm_backward": {"BatchNorm_backward"}},
+    "ch09": {"Value_tanh": {"MLP_call", "train_xor"},
+             "Value_pow": {"train_xor"},
+             "topological_order": {"MLP_call", "train_xor"},
+             "MLP_call": {"train_xor"}},
     "ch12": {"reconstruction_loss_grad": {"train_autoencoder"}},
 }
 

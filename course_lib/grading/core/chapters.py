@@ -21,6 +21,7 @@ CHAPTERS: dict[str, tuple[str, str]] = {
     "ch06": ("ch06_pitfalls", "pitfalls"),
     "ch07": ("ch07_digits", "digits capstone"),
     "ch08": ("ch08_batch_norm", "batch normalization"),
+    "ch09": ("ch09_autodiff", "automatic differentiation"),
     "ch10": ("ch10_convolution", "convolutional networks"),
     "ch11": ("ch11_recurrent", "recurrent networks and BPTT"),
     "ch12": ("ch12_autoencoders", "autoencoders"),
