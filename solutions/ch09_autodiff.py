@@ -78,7 +78,7 @@ class Value:
         out = Value(self.data ** n, (self,), f"**{n}")
         # BEGIN SOLUTION: out._backward adds the power rule's derivative times out.grad
         def _backward():
-            self.grad += n * self.data ** (n - 1) * out.grad
+            self.grad += out.grad * n * self.data ** (n - 1)
         out._backward = _backward
         # END SOLUTION
         return out
@@ -99,7 +99,7 @@ class Value:
         out = Value(math.log(self.data), (self,), "log")
         # BEGIN SOLUTION: out._backward adds ln's derivative at self.data times out.grad
         def _backward():
-            self.grad += out.grad / self.data
+            self.grad += out.grad * (1.0 / self.data)
         out._backward = _backward
         # END SOLUTION
         return out

@@ -37,7 +37,7 @@ def headings(path: Path) -> list[str]:
 
 def test_chapters_in_the_toc_in_order():
     names = [p.stem for p in CHAPTERS]
-    assert names[:8] == [
+    assert names[:9] == [
         "01_forward_pass",
         "02_loss",
         "03_chain_rule",
@@ -46,6 +46,7 @@ def test_chapters_in_the_toc_in_order():
         "06_pitfalls",
         "07_digits",
         "08_batch_norm",
+        "09_autodiff",
     ]
     assert {"10_convolution", "11_recurrent", "12_autoencoders"} <= set(names)
     positions = []
