@@ -194,7 +194,7 @@ def test_a_graded_test_without_points_stops_grading(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["grade", "ch09"], "no chapter 'ch09'"),
+    (["grade", "ch99"], "no chapter 'ch99'"),
     (["grade", "chapter-three"], "unknown chapter"),
     (["grade", "--target", "/no/such/folder"], "does not exist"),
 ])
