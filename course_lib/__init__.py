@@ -9,9 +9,9 @@
     cl.train_step, cl.numerical_gradient, cl.relative_error, cl.gradient_check,
     cl.datasets, cl.autodiff.Value, cl.autodiff.Tensor
 
-Only numpy is imported here; ``cl.plotting`` and ``cl.widgets`` (matplotlib,
-ipywidgets) and ``cl.grading`` load on first use, tqdm and scikit-learn inside the
-functions that need them.
+Only numpy is imported here; ``cl.autodiff``, ``cl.plotting`` and ``cl.widgets``
+(matplotlib, ipywidgets) and ``cl.grading`` load on first use, tqdm and scikit-learn
+inside the functions that need them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import importlib
 
 from . import (
     activations,
-    autodiff,
     batchnorm,
     conv,
     datasets,
@@ -75,7 +74,6 @@ __version__ = "0.1.0"
 __all__ = [
     # submodules
     "activations",
-    "autodiff",
     "batchnorm",
     "conv",
     "datasets",
@@ -89,7 +87,8 @@ __all__ = [
     "rnn",
     "training",
     # submodules loaded on first use (matplotlib, ipywidgets, the autograder,
-    # the convolution loops of chapter 10)
+    # the convolution loops of chapter 10, the autodiff engine of chapter 9)
+    "autodiff",
     "conv_reference",
     "grading",
     "plotting",
@@ -161,7 +160,7 @@ __all__ = [
     "ShapeError",
 ]
 
-_LAZY = ("plotting", "widgets", "grading", "cli", "conv_reference")
+_LAZY = ("plotting", "widgets", "grading", "cli", "conv_reference", "autodiff")
 
 
 def __getattr__(name):
