@@ -17,7 +17,7 @@ PORT   ?= 8000
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
-.PHONY: help venv book serve test test-code test-docs test-lint test-exercises-sync test-package test-grading \
+.PHONY: help venv book serve test test-code test-docs lint test-lint test-exercises-sync test-package test-grading \
         test-exercises test-notebooks test-book test-browser grade exercises system-deps clean \
         bench
 
@@ -69,8 +69,10 @@ test-code: venv  ## lint, engine, autograder and graded tests, one after another
 test-docs: venv  ## every chapter under nbval, then the book build and the browser test
 	@MAKEFLAGS= $(MAKE) --no-print-directory test-notebooks test-book test-browser
 
-test-lint: venv  ## ruff over the code
+lint: venv  ## ruff over the code (the check make test runs)
 	$(BIN)/ruff check course_lib tests solutions benchmarks tools
+
+test-lint: lint  ## the lint step of make test
 
 test-exercises-sync: venv  ## exercises/ is exactly what solutions/ generate
 	$(BIN)/course exercises --check

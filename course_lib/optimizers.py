@@ -167,13 +167,20 @@ class Adam(Optimizer):
                 f"beta2={self.beta2:g})")
 
 
-OPTIMIZERS = {"sgd": (SGD, 0.01), "rmsprop": (RMSProp, 0.001), "adam": (Adam, 0.001)}
+#: name -> (class, keyword arguments, default learning rate)
+OPTIMIZERS = {
+    "sgd": (SGD, {}, 0.01),
+    "momentum": (SGD, {"momentum": 0.9}, 0.01),
+    "rmsprop": (RMSProp, {}, 0.001),
+    "adam": (Adam, {}, 0.001),
+}
 
 
 def get_optimizer(name, lr=None):
     """Return an optimizer from its name (an optimizer object is returned unchanged).
 
-    Names: ``'sgd'`` (default lr 0.01), ``'rmsprop'`` (0.001), ``'adam'`` (0.001).
+    Names: ``'sgd'`` (default lr 0.01), ``'momentum'`` (SGD with momentum 0.9, lr
+    0.01), ``'rmsprop'`` (0.001), ``'adam'`` (0.001).
     """
     if hasattr(name, "step"):
         return name
@@ -181,5 +188,5 @@ def get_optimizer(name, lr=None):
     if key not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; valid names: "
                          f"{', '.join(OPTIMIZERS)}")
-    cls, default_lr = OPTIMIZERS[key]
-    return cls(default_lr if lr is None else lr)
+    cls, kwargs, default_lr = OPTIMIZERS[key]
+    return cls(default_lr if lr is None else lr, **kwargs)

@@ -165,35 +165,27 @@ def _as_array_output(out) -> np.ndarray:
     return out
 
 
-def _forward_eval(model, X: np.ndarray) -> np.ndarray:
-    """``model.forward(X)`` in evaluation mode (dropout off), restoring the mode."""
-    was_training = getattr(model, "training", None)
-    if hasattr(model, "eval"):
-        model.eval()
-    try:
-        return model.forward(X)
-    finally:
-        if was_training and hasattr(model, "train"):
-            model.train()
-
-
 def _score_function(model) -> Callable[[np.ndarray], np.ndarray]:
     """Turn a model or a callable into ``f(X) -> scores``.
 
     Preference order: ``predict_proba`` (course_lib models: probabilities, in eval
-    mode, without touching the layers' caches), ``forward`` (in eval mode),
-    ``predict`` (labels), and finally the object itself if it is callable.
+    mode, without touching the layers' caches); a single layer (``forward`` and
+    ``backward``), run by the engine as a one-layer ``Sequential`` in the same way;
+    ``predict`` (labels); and finally the object itself if it is callable.
     """
     if hasattr(model, "predict_proba"):
         return model.predict_proba
-    if hasattr(model, "forward"):
-        return lambda X: _forward_eval(model, X)
+    if hasattr(model, "forward") and hasattr(model, "backward"):
+        from .models import Sequential
+
+        return lambda X: Sequential([model]).activations(X)[-1]
     if hasattr(model, "predict"):
         return model.predict
     if callable(model):
         return model
-    raise TypeError("decision_boundary: model must have forward(X) or predict(X), "
-                    f"or be a callable f(X) -> scores; got {type(model).__name__}")
+    raise TypeError("decision_boundary: model must have predict_proba(X), forward(X) "
+                    "or predict(X), or be a callable f(X) -> scores; got "
+                    f"{type(model).__name__}")
 
 
 def _check_2d_inputs(X, name: str) -> np.ndarray:
@@ -654,24 +646,13 @@ def _dense_positions(model) -> list[int]:
 
 
 def _all_layer_outputs(model, X) -> list[np.ndarray]:
-    """Output of every layer of ``model`` for ``X``, in evaluation mode.
-
-    Uses ``model.activations(X)`` (no side effects) when the model has it.
-    """
+    """Output of every layer of ``model`` for ``X``, in evaluation mode, from the
+    engine's ``Sequential.activations`` (no side effects on the layers)."""
     if hasattr(model, "activations"):
         return list(model.activations(X))
-    was_training = getattr(model, "training", None)
-    if hasattr(model, "eval"):
-        model.eval()
-    outputs, h = [], np.asarray(X, dtype=float)
-    try:
-        for layer in model.layers:
-            h = layer.forward(h)
-            outputs.append(h)
-    finally:
-        if was_training and hasattr(model, "train"):
-            model.train()
-    return outputs
+    from .models import Sequential
+
+    return Sequential(model.layers).activations(X)
 
 
 def hidden_units(model, X: np.ndarray, y: np.ndarray, layer: int = 0,

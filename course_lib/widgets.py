@@ -29,6 +29,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import plotting
+from .optimizers import get_optimizer
 
 __all__ = [
     "activation_explorer",
@@ -182,19 +183,6 @@ def activation_explorer(activation: str = "sigmoid", scale: float = 1.0,
 # ------------------------------------------------------------------------ training
 
 
-def _make_optimizer(name: str, lr: float):
-    """A course_lib optimizer from its short name (momentum = SGD with 0.9)."""
-    from course_lib.optimizers import SGD, Adam, RMSProp
-
-    makers = {"sgd": lambda: SGD(lr),
-              "momentum": lambda: SGD(lr, momentum=0.9),
-              "rmsprop": lambda: RMSProp(lr),
-              "adam": lambda: Adam(lr)}
-    if name not in makers:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {list(makers)}")
-    return makers[name]()
-
-
 def _load_dataset(dataset: str, n_samples: int, noise: float, seed: int):
     """``X (n, 2)``, ``y (n, 1)`` from :mod:`course_lib.datasets`."""
     from course_lib import datasets
@@ -251,7 +239,7 @@ def train_small_mlp(X: np.ndarray, y: np.ndarray, lr: float = 0.05,
                    output="sigmoid", seed=seed)
     try:
         history = model.fit(X, y, loss=BinaryCrossEntropy(),
-                            optimizer=_make_optimizer(optimizer, lr), epochs=epochs,
+                            optimizer=get_optimizer(optimizer, lr), epochs=epochs,
                             batch_size=batch_size, seed=seed, progress=False)
     except DivergenceError as err:
         return model, None, err

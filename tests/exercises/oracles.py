@@ -1,15 +1,18 @@
-"""Reference computations shared by the graded tests (public and hidden).
+"""Reference computations shared by every test of the course: the graded tests
+(public and hidden, ``tests/exercises``) and the engine's tests (``tests/package``).
 
 Everything here is computed from first principles with plain numpy: centred
-finite differences, the sigmoid's closed form, the binary cross-entropy
-formula, the XOR truth table. Nothing imports the student's code,
+finite differences, the relative error, the sigmoid's closed form, the binary
+cross-entropy formula, the XOR truth table. Nothing imports the student's code,
 ``solutions/`` or the engine in ``course_lib``, so a test that compares a
-student's answer with these values compares it with an independent oracle.
+student's answer (or the engine) with these values compares it with an
+independent oracle.
 
 Test modules import it by name (``from oracles import fd``): pytest puts
-``tests/exercises`` on ``sys.path`` when it loads the folder's conftest.
-Releases copy this file next to the public tests (student bundles and the
-Gradescope autograder).
+``tests/exercises`` on ``sys.path`` when it loads the folder's conftest, and
+``tests/package/conftest.py`` adds the folder too. Releases copy this file next
+to the public tests (student bundles and the Gradescope autograder), so it holds
+oracles only, never an exercise's answer code.
 """
 
 import numpy as np
@@ -51,6 +54,30 @@ def fd(f, x, h=1e-6):
         x[idx] = old
         g[idx] = (up - down) / (2 * h)
     return g
+
+
+#: the float64 gradient-check bar: a correct backward pass agrees with ``fd`` to
+#: a relative error far below it, a wrong one is far above
+GRAD_TOL = 1e-7
+
+
+def rel_err(a, b):
+    """``max |a - b| / max(max(|a| + |b|), 1e-12)``: one number for two arrays.
+
+    The maxima over the whole array keep tiny entries, where rounding dominates,
+    from raising false alarms; the floor only avoids 0 / 0 (two zero arrays give
+    0). The same definition as ``course_lib.relative_error``, written separately.
+
+    Parameters
+    ----------
+    a, b : array_like, same shape
+
+    Returns
+    -------
+    float
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a) + np.abs(b)), 1e-12))
 
 
 def sigmoid(z):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_oracles import GRAD_TOL, numeric_grad, rel_err
+from oracles import GRAD_TOL, fd, rel_err
 
 import course_lib as cl
 from course_lib import conv_reference as ref
@@ -59,7 +59,7 @@ def test_conv_backward_matches_finite_differences(case):
     X = rng.normal(size=(N, C, H, W))
     G = rng.normal(size=layer.forward(X).shape)
     dX = layer.backward(G)
-    assert rel_err(dX, numeric_grad(lambda x: float(np.sum(G * layer.forward(x))),
+    assert rel_err(dX, fd(lambda x: float(np.sum(G * layer.forward(x))),
                                     X)) < GRAD_TOL
     for name in ("W", "b"):
         p, analytic = layer.params[name], layer.grads[name].copy()
@@ -69,7 +69,7 @@ def test_conv_backward_matches_finite_differences(case):
             p[...] = value
             return float(np.sum(G * layer.forward(X)))
 
-        assert rel_err(analytic, numeric_grad(f, original)) < GRAD_TOL
+        assert rel_err(analytic, fd(f, original)) < GRAD_TOL
         p[...] = original
 
 
@@ -80,9 +80,9 @@ def test_loops_oracle_matches_finite_differences():
         rng.normal(size=2)
     G = rng.normal(size=(1, 2, 3, 3))
     dX, dW, db = ref.conv2d_backward_loops(G, X, Wk, 2, 1)
-    fx = numeric_grad(lambda x: float(np.sum(G * ref.conv2d_forward_loops(
+    fx = fd(lambda x: float(np.sum(G * ref.conv2d_forward_loops(
         x, Wk, b, 2, 1))), X)
-    fw = numeric_grad(lambda w: float(np.sum(G * ref.conv2d_forward_loops(
+    fw = fd(lambda w: float(np.sum(G * ref.conv2d_forward_loops(
         X, w, b, 2, 1))), Wk)
     assert rel_err(dX, fx) < GRAD_TOL and rel_err(dW, fw) < GRAD_TOL
     np.testing.assert_allclose(db, G.sum(axis=(0, 2, 3)))
@@ -157,7 +157,7 @@ def test_maxpool_routes_to_the_maximum_only_and_matches_fd():
     X = rng.normal(size=(2, 2, 6, 6))
     G = rng.normal(size=pool.forward(X).shape)
     dX = pool.backward(G)
-    assert rel_err(dX, numeric_grad(lambda x: float(np.sum(G * pool.forward(x))),
+    assert rel_err(dX, fd(lambda x: float(np.sum(G * pool.forward(x))),
                                     X)) < GRAD_TOL
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_oracles import GRAD_TOL, PROPERTY, numeric_grad, rel_err
 from hypothesis import given
 from hypothesis import strategies as st
+from oracles import GRAD_TOL, fd, rel_err
+from properties import PROPERTY
 
 import course_lib as cl
 
@@ -44,7 +45,7 @@ def test_dense_backward_matches_finite_differences(n_in, n_out, N, seed):
     dW, db = layer.grads["W"].copy(), layer.grads["b"].copy()
     assert dX.shape == X.shape and dW.shape == (n_in, n_out) and db.shape == (n_out,)
 
-    assert rel_err(dX, numeric_grad(lambda x: loss_of(x), X)) < GRAD_TOL
+    assert rel_err(dX, fd(lambda x: loss_of(x), X)) < GRAD_TOL
     for name, analytic in (("W", dW), ("b", db)):
         p = layer.params[name]
         original = p.copy()
@@ -53,7 +54,7 @@ def test_dense_backward_matches_finite_differences(n_in, n_out, N, seed):
             p[...] = value
             return loss_of()
 
-        assert rel_err(analytic, numeric_grad(f, original)) < GRAD_TOL
+        assert rel_err(analytic, fd(f, original)) < GRAD_TOL
         p[...] = original
 
 
@@ -273,5 +274,5 @@ def test_dropout_backward_matches_finite_differences_for_a_fixed_mask(p, seed):
 
     forward(X)
     analytic = layer.backward(G)
-    numeric = numeric_grad(lambda x: float(np.sum(G * forward(x))), X)
+    numeric = fd(lambda x: float(np.sum(G * forward(x))), X)
     assert rel_err(analytic, numeric) < GRAD_TOL

@@ -8,9 +8,10 @@ import warnings
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from engine_oracles import GRAD_TOL, PROPERTY, numeric_grad, rel_err
 from hypothesis import given
 from hypothesis import strategies as st
+from oracles import GRAD_TOL, fd, rel_err
+from properties import PROPERTY
 
 import course_lib as cl
 
@@ -112,7 +113,7 @@ def test_loss_grad_matches_finite_differences(kind, N, C, seed):
     loss, y, y_pred = make_case(kind, N, C, np.random.default_rng(seed))
     analytic = loss.grad(y, y_pred)
     assert analytic.shape == y_pred.shape
-    assert rel_err(analytic, numeric_grad(lambda p: loss.loss(y, p), y_pred)) < GRAD_TOL
+    assert rel_err(analytic, fd(lambda p: loss.loss(y, p), y_pred)) < GRAD_TOL
 
 
 @pytest.mark.parametrize("kind", CASES)

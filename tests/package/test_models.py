@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_oracles import GRAD_TOL, numeric_grad, rel_err
+from oracles import GRAD_TOL, fd, rel_err
 
 import course_lib as cl
 
@@ -37,6 +37,21 @@ def model_loss_grads(model, loss, X, y):
     return {k: g.copy() for k, g in model.grads.items()}
 
 
+def assert_gradients_match_finite_differences(model, loss_fn, X, y):
+    """Backprop's gradient of every parameter agrees with ``fd`` to GRAD_TOL."""
+    analytic = model_loss_grads(model, loss_fn, X, y)
+    for name, p in model.params.items():
+        original = p.copy()
+
+        def f(value, p=p):
+            p[...] = value
+            return loss_fn.loss(y, model.forward(X))
+
+        numeric = fd(f, original)
+        p[...] = original
+        assert rel_err(analytic[name], numeric) < GRAD_TOL, name
+
+
 @pytest.mark.parametrize("activation, output, loss, kind", MODEL_CASES)
 @pytest.mark.parametrize("sizes", [[3, 5, 2], [2, 4, 4, 3], [4, 2, 3]])
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -51,17 +66,7 @@ def test_whole_model_gradients_match_finite_differences(activation, output, loss
     X = rng.normal(size=(6, sizes[0]))
     y = targets(kind, 6, n_out, rng)
     loss_fn = cl.get_loss(loss)
-    analytic = model_loss_grads(model, loss_fn, X, y)
-    for name, p in model.params.items():
-        original = p.copy()
-
-        def f(value, p=p):
-            p[...] = value
-            return loss_fn.loss(y, model.forward(X))
-
-        numeric = numeric_grad(f, original)
-        p[...] = original
-        assert rel_err(analytic[name], numeric) < GRAD_TOL, name
+    assert_gradients_match_finite_differences(model, loss_fn, X, y)
     # and course_lib's own gradient_check agrees
     errors = cl.gradient_check(model, loss_fn, X, y)
     assert set(errors) == set(model.params)
@@ -75,7 +80,7 @@ def test_input_gradient_of_a_model():
     G = rng.normal(size=(5, 2))
     model.forward(X)
     dX = model.backward(G)
-    numeric = numeric_grad(lambda x: float(np.sum(G * model.forward(x))), X)
+    numeric = fd(lambda x: float(np.sum(G * model.forward(x))), X)
     assert rel_err(dX, numeric) < GRAD_TOL
 
 
@@ -161,17 +166,7 @@ def test_mlp_activation_forms_give_each_layer_its_own_object(activation, alpha):
         p += rng.normal(scale=0.3, size=p.shape)
     X, y = rng.normal(size=(7, 3)), rng.integers(0, 2, size=7)
     loss_fn = cl.SoftmaxCrossEntropy()
-    analytic = model_loss_grads(model, loss_fn, X, y)
-    for name, p in model.params.items():
-        original = p.copy()
-
-        def f(value, p=p):
-            p[...] = value
-            return loss_fn.loss(y, model.forward(X))
-
-        numeric = numeric_grad(f, original)
-        p[...] = original
-        assert rel_err(analytic[name], numeric) < GRAD_TOL, name
+    assert_gradients_match_finite_differences(model, loss_fn, X, y)
     assert max(cl.gradient_check(model, loss_fn, X, y).values()) < GRAD_TOL
     hidden = [layer for layer in model.layers if not isinstance(layer, cl.Dense)]
     assert [type(layer) for layer in hidden] == [cl.LeakyReLU] * 3

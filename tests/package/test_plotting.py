@@ -7,10 +7,6 @@ import math
 import subprocess
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -23,12 +19,6 @@ from course_lib.losses import BinaryCrossEntropy
 from course_lib.models import MLP
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture

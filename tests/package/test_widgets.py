@@ -6,12 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import ipywidgets
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -20,12 +15,6 @@ from course_lib import activations, datasets, widgets
 from course_lib.errors import DivergenceError
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture
