@@ -9,11 +9,23 @@
 # from solutions/ch01_forward_pass.py. Do not edit it by hand: edit the solution
 # file and regenerate.
 # =============================================================================
-"""Chapter 1 exercises: the forward pass.
+"""Chapter 1 exercises: the forward pass. The first pieces of your engine.
 
-Shapes are batch-first throughout the course: a batch of ``N`` examples with
-``D_in`` features is an array ``X`` of shape ``(N, D_in)``; a layer's weights
-``W`` have shape ``(D_in, D_out)`` and its bias ``b`` shape ``(D_out,)``.
+You are building a small neural-network engine, one chapter at a time. This
+file holds its first pieces: a stable sigmoid, activation layers and the
+dense layer. Chapter 3 adds their backward passes, chapter 4 assembles them
+into a network that solves XOR, and chapter 7 trains your engine on
+handwritten digits.
+
+The engine's protocol (every layer of the course follows it):
+
+* batch-first shapes: a batch of ``N`` examples with ``D_in`` features is an
+  array ``X`` of shape ``(N, D_in)``; a dense layer's weights ``W`` have shape
+  ``(D_in, D_out)`` and its bias ``b`` shape ``(D_out,)``;
+* a layer with parameters keeps them in a dict ``self.params`` and their
+  gradients in a dict ``self.grads`` with the same keys and shapes;
+* ``forward(X)`` returns the layer's output and keeps (caches) what the
+  backward pass of chapter 3 will need.
 
 Use numpy only. Check your work with ``course grade ch01`` in a terminal or
 ``course_lib.grading.check("ch01")`` in a notebook.
@@ -51,89 +63,147 @@ def sigmoid(z):
     raise NotImplementedError('Exercise 1.1: compute exp only of -|z|, then pick the right form by sign')
 
 
-def relu(z):
-    r"""Rectified linear unit, element by element.
+class Sigmoid:
+    """Sigmoid activation layer (given: it uses your :func:`sigmoid`).
 
-    .. math:: \mathrm{relu}(z) = \max(0, z)
-
-    Parameters
-    ----------
-    z : ndarray of any shape
-        Pre-activations.
-
-    Returns
-    -------
-    ndarray, same shape as ``z``
-        A new array; ``z`` itself must not be changed.
-
-    Examples
-    --------
-    >>> relu(np.array([-2.0, 0.0, 3.0]))
-    array([0., 0., 3.])
+    ``forward(Z)`` returns ``A = sigmoid(Z)`` and caches it as ``self.A``: the
+    sigmoid's derivative is a function of its output, ``A (1 - A)``.
     """
-    raise NotImplementedError('Exercise 1.2: keep the positive part, zero elsewhere, without touching z')
+
+    def __init__(self):
+        self.params, self.grads = {}, {}
+        self.A = None
+
+    def forward(self, Z):
+        self.A = sigmoid(Z)
+        return self.A
 
 
-def dense_forward(X, W, b):
-    r"""Forward pass of a fully connected (dense) layer for a whole batch.
+class Tanh:
+    """Hyperbolic tangent activation layer (given).
 
-    .. math:: Z = X W + b
-
-    The bias is added to every row (numpy broadcasting does it for you).
-
-    Parameters
-    ----------
-    X : ndarray, shape (N, D_in)
-        A batch of ``N`` inputs, one per row.
-    W : ndarray, shape (D_in, D_out)
-        Weights: column ``j`` holds the weights of output unit ``j``.
-    b : ndarray, shape (D_out,)
-        Biases.
-
-    Returns
-    -------
-    Z : ndarray, shape (N, D_out)
-        Pre-activations.
-
-    Examples
-    --------
-    >>> X = np.array([[1.0, 2.0]])                 # (1, 2)
-    >>> W = np.array([[1.0, 0.0, 1.0],
-    ...               [0.0, 1.0, 1.0]])            # (2, 3)
-    >>> dense_forward(X, W, np.array([0.0, 0.0, 0.5]))
-    array([[1. , 2. , 3.5]])
+    ``forward(Z)`` returns ``A = tanh(Z)`` and caches it as ``self.A``.
     """
-    raise NotImplementedError('Exercise 1.3: one matrix product (mind the order) plus the bias')
+
+    def __init__(self):
+        self.params, self.grads = {}, {}
+        self.A = None
+
+    def forward(self, Z):
+        self.A = np.tanh(np.asarray(Z, dtype=float))
+        return self.A
 
 
-def mlp_forward(X, params):
-    r"""Forward pass of a two-layer network with sigmoid hidden and output layers.
+class LeakyReLU:
+    r"""Leaky rectified linear unit: a ReLU whose negative side keeps a small slope.
 
-    .. math::
-        A_1 = \sigma(X W_1 + b_1), \qquad \hat{y} = \sigma(A_1 W_2 + b_2)
+    .. math:: f(z) = \begin{cases} z & z > 0 \\ \alpha z & z \le 0 \end{cases}
 
     Parameters
     ----------
+    alpha : float
+        Slope for ``z <= 0`` (default 0.01).
+    """
+
+    def __init__(self, alpha=0.01):
+        self.params, self.grads = {}, {}
+        self.alpha = float(alpha)
+        self.Z = None
+
+    def forward(self, Z):
+        """Apply the leaky ReLU element by element and cache the input.
+
+        Parameters
+        ----------
+        Z : ndarray, shape (N, H)
+            Pre-activations; must not be changed.
+
+        Returns
+        -------
+        A : ndarray, shape (N, H)
+            A new array. Keep ``Z`` as ``self.Z`` (its backward needs it).
+
+        Examples
+        --------
+        >>> LeakyReLU(0.1).forward(np.array([[-2.0, 0.0, 3.0]]))
+        array([[-0.2,  0. ,  3. ]])
+        """
+        raise NotImplementedError('Exercise 1.2: keep Z where it is positive, scale it by alpha elsewhere')
+
+
+class Dense:
+    r"""Fully connected layer :math:`Z = X W + b` for a whole batch.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Sizes of the layer's input (``D_in``) and output (``D_out``).
+    seed : int or None
+        Seed of the generator that draws the starting weights.
+
+    Attributes
+    ----------
+    params : dict
+        ``"W"`` of shape ``(n_in, n_out)``, ``"b"`` of shape ``(n_out,)``.
+    grads : dict
+        Same keys and shapes as ``params`` (filled by chapter 3's backward).
+    X : ndarray or None
+        The input of the last forward pass (its backward needs it).
+    """
+
+    def __init__(self, n_in, n_out, seed=None):
+        r"""Create the parameters and zero gradients.
+
+        ``W`` is drawn from a normal distribution with mean 0 and standard
+        deviation :math:`1/\sqrt{n_\text{in}}` using
+        ``np.random.default_rng(seed)``; ``b`` starts at zero. ``grads`` holds
+        zero arrays of the same shapes, **separate** arrays from ``params``.
+
+        Examples
+        --------
+        >>> layer = Dense(2, 3, seed=0)
+        >>> layer.params["W"].shape, layer.params["b"].shape
+        ((2, 3), (3,))
+        """
+        raise NotImplementedError('Exercise 1.3: W normal, std 1/sqrt(n_in), from seed; b and grads zero')
+        self.X = None
+
+    def forward(self, X):
+        """Forward pass for a batch; keeps ``X`` as ``self.X``.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, n_in)
+            A batch of ``N`` inputs, one per row.
+
+        Returns
+        -------
+        Z : ndarray, shape (N, n_out)
+            ``X W + b``: the bias is added to every row.
+        """
+        raise NotImplementedError('Exercise 1.4: cache X; one matrix product (mind the order) plus b')
+
+
+def forward(layers, X):
+    """Run a batch through a list of layers, first to last.
+
+    Parameters
+    ----------
+    layers : list
+        Layers with a ``forward`` method, e.g.
+        ``[Dense(2, 4), Sigmoid(), Dense(4, 1), Sigmoid()]``.
     X : ndarray, shape (N, D_in)
         A batch of inputs.
-    params : dict of ndarray
-        ``"W1"`` (D_in, n_hidden), ``"b1"`` (n_hidden,),
-        ``"W2"`` (n_hidden, n_out), ``"b2"`` (n_out,).
 
     Returns
     -------
-    y_hat : ndarray, shape (N, n_out)
-        The network's outputs, each in ``[0, 1]``.
+    ndarray
+        The last layer's output, e.g. ``(N, 1)`` for the network above.
 
     Examples
     --------
-    With all weights and biases zero every output is ``sigmoid(0) = 0.5``:
-
-    >>> params = {"W1": np.zeros((2, 4)), "b1": np.zeros(4),
-    ...           "W2": np.zeros((4, 1)), "b2": np.zeros(1)}
-    >>> mlp_forward(np.ones((3, 2)), params)
-    array([[0.5],
-           [0.5],
-           [0.5]])
+    >>> layers = [Dense(2, 4, seed=0), Sigmoid(), Dense(4, 1, seed=1), Sigmoid()]
+    >>> forward(layers, np.ones((3, 2))).shape
+    (3, 1)
     """
-    raise NotImplementedError('Exercise 1.4: two dense layers, each followed by the sigmoid')
+    raise NotImplementedError("Exercise 1.5: feed each layer's output to the next one")

@@ -9,11 +9,16 @@
 # from solutions/ch02_loss.py. Do not edit it by hand: edit the solution
 # file and regenerate.
 # =============================================================================
-"""Chapter 2 exercises: loss functions.
+"""Chapter 2 exercises: loss functions and their gradients, for your engine.
 
-Every loss takes ``(y_true, y_pred)`` in that order (as scikit-learn does) and
-returns a Python float: the **mean** over the batch, never the sum. Averaging
-makes the size of a gradient step independent of the batch size.
+A loss object of the engine has two methods (the order of the arguments is
+scikit-learn's, targets first):
+
+* ``loss(y_true, y_pred) -> float``: the mean over the batch;
+* ``grad(y_true, y_pred) -> dY``: the gradient of that mean with respect to
+  ``y_pred``, an array of the shape of ``y_pred``. Because the loss is a
+  mean, the ``1/N`` of the batch enters here, once; chapter 3's layers pass
+  it backwards unchanged.
 
 Use numpy only. Check your work with ``course grade ch02``.
 """
@@ -21,91 +26,96 @@ Use numpy only. Check your work with ``course grade ch02``.
 import numpy as np
 
 
-def mse(y_true, y_pred):
-    r"""Mean squared error, averaged over every entry.
+class MSE:
+    r"""Mean squared error over **every** entry of ``y`` (``N * K`` of them).
 
-    .. math:: L = \frac{1}{N K} \sum_{i=1}^{N} \sum_{k=1}^{K}
-              (\hat{y}_{ik} - y_{ik})^2
-
-    Parameters
-    ----------
-    y_true : ndarray, shape (N, K)
-        Targets.
-    y_pred : ndarray, shape (N, K)
-        Predictions ``y_hat``.
-
-    Returns
-    -------
-    float
-        The mean of the squared differences (a sum would grow with ``N``).
-
-    Examples
-    --------
-    >>> mse(np.array([[1.0], [0.0]]), np.array([[0.5], [0.0]]))
-    0.125
+    .. math:: L = \frac{1}{N K} \sum_{i,k} (\hat{y}_{ik} - y_{ik})^2
     """
-    raise NotImplementedError('Exercise 2.1: square the differences and average them over all entries')
+
+    def loss(self, y_true, y_pred):
+        """Mean squared error of a batch.
+
+        Parameters
+        ----------
+        y_true, y_pred : ndarray, shape (N, K)
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> MSE().loss(np.array([[1.0], [0.0]]), np.array([[0.5], [0.0]]))
+        0.125
+        """
+        raise NotImplementedError('Exercise 2.1: square the differences and average them over all entries')
+
+    def grad(self, y_true, y_pred):
+        r"""Gradient of :meth:`loss` with respect to ``y_pred``.
+
+        .. math:: \frac{\partial L}{\partial \hat{y}_{ik}} =
+                  \frac{2 (\hat{y}_{ik} - y_{ik})}{N K}
+
+        Returns
+        -------
+        dY : ndarray, shape (N, K)
+        """
+        raise NotImplementedError('Exercise 2.2: differentiate the mean of squares entry by entry')
 
 
-def mse_grad(y_true, y_pred):
-    r"""Gradient of :func:`mse` with respect to ``y_pred``.
-
-    .. math:: \frac{\partial L}{\partial \hat{y}_{ik}}
-              = \frac{2}{N K} (\hat{y}_{ik} - y_{ik})
-
-    Mind the factor 2 (from the square) and the ``1 / (N K)`` (from the mean).
-
-    Parameters
-    ----------
-    y_true : ndarray, shape (N, K)
-        Targets.
-    y_pred : ndarray, shape (N, K)
-        Predictions ``y_hat``.
-
-    Returns
-    -------
-    dY : ndarray, shape (N, K)
-        Same shape as ``y_pred``.
-
-    Examples
-    --------
-    >>> mse_grad(np.array([[1.0], [0.0]]), np.array([[0.5], [0.0]]))
-    array([[-0.5],
-           [ 0. ]])
-    """
-    raise NotImplementedError('Exercise 2.2: differentiate the mean of squares entry by entry')
-
-
-def binary_cross_entropy(y_true, y_pred, eps=1e-12):
-    r"""Binary cross-entropy (log-loss), averaged over every entry, made safe.
+class BinaryCrossEntropy:
+    r"""Binary cross-entropy (log-loss) of probabilities, mean over every entry.
 
     .. math:: L = -\frac{1}{N K} \sum_{i,k} \left[ y_{ik} \log \hat{y}_{ik}
               + (1 - y_{ik}) \log (1 - \hat{y}_{ik}) \right]
 
-    A prediction of exactly ``0`` or ``1`` makes a ``log(0)``. Clip
-    ``y_pred`` into ``[eps, 1 - eps]`` first, so the loss stays finite and no
-    warning is raised.
+    ``log(0)`` is ``-inf``: both methods first clip ``y_pred`` into
+    ``[eps, 1 - eps]`` (into a new array; ``y_pred`` must not change).
 
     Parameters
     ----------
-    y_true : ndarray, shape (N, K)
-        Targets, 0 or 1.
-    y_pred : ndarray, shape (N, K)
-        Predicted probabilities ``y_hat`` in ``[0, 1]``.
-    eps : float, optional
-        Clipping margin.
-
-    Returns
-    -------
-    float
-        The mean loss.
-
-    Examples
-    --------
-    >>> round(binary_cross_entropy(np.array([[1.0]]), np.array([[0.5]])), 6)
-    0.693147
+    eps : float
+        Clipping margin (default ``1e-12``).
     """
-    raise NotImplementedError('Exercise 2.3: clip the predictions, then average the two log terms')
+
+    def __init__(self, eps=1e-12):
+        self.eps = float(eps)
+
+    def loss(self, y_true, y_pred):
+        """Log-loss of a batch of probabilities.
+
+        Parameters
+        ----------
+        y_true : ndarray, shape (N, K)
+            Targets in {0, 1}.
+        y_pred : ndarray, shape (N, K)
+            Predicted probabilities in [0, 1] (0 and 1 included).
+
+        Returns
+        -------
+        float
+            Finite, and with no warning, even where ``y_pred`` is exactly 0 or 1.
+
+        Examples
+        --------
+        >>> round(BinaryCrossEntropy().loss(np.array([[1.0]]), np.array([[0.5]])), 4)
+        0.6931
+        """
+        raise NotImplementedError('Exercise 2.3: clip the predictions, then average the two log terms')
+
+    def grad(self, y_true, y_pred):
+        r"""Gradient of :meth:`loss` with respect to ``y_pred`` (clipped).
+
+        .. math:: \frac{\partial L}{\partial \hat{y}_{ik}} =
+                  \frac{1}{N K} \, \frac{\hat{y}_{ik} - y_{ik}}
+                  {\hat{y}_{ik} (1 - \hat{y}_{ik})}
+
+        Returns
+        -------
+        dY : ndarray, shape (N, K)
+            Finite for every ``y_pred`` in [0, 1].
+        """
+        raise NotImplementedError('Exercise 2.4: differentiate the clipped log terms; the 1/(N K) of the mean')
 
 
 def softmax(z):
@@ -113,55 +123,64 @@ def softmax(z):
 
     .. math:: \mathrm{softmax}(z)_{ij} = \frac{e^{z_{ij}}}{\sum_k e^{z_{ik}}}
 
-    Subtracting the row maximum from every entry of the row does not change
-    the result (the factor :math:`e^{-\max}` cancels) and keeps ``exp`` away
-    from overflow: it must work for logits as large as ``1e4``.
-
     Parameters
     ----------
     z : ndarray, shape (N, C)
-        Logits: one row per example, one column per class.
+        Logits, one row per example; entries up to ``1e4`` in size.
 
     Returns
     -------
     ndarray, shape (N, C)
-        Probabilities: every row is positive and sums to 1.
+        Each row is a probability distribution (non-negative, sums to 1).
 
     Examples
     --------
     >>> softmax(np.array([[0.0, np.log(3.0)]]))
     array([[0.25, 0.75]])
     """
-    raise NotImplementedError('Exercise 2.4: shift each row by its maximum, exponentiate, normalise rows')
+    raise NotImplementedError('Exercise 2.5: shift each row by its maximum, exponentiate, normalise rows')
 
 
-def cross_entropy_from_logits(y_true, logits):
-    r"""Softmax cross-entropy from logits and integer labels, batch mean.
+class SoftmaxCrossEntropy:
+    r"""Softmax followed by cross-entropy, from logits and integer labels.
 
-    .. math:: L = \frac{1}{N} \sum_{i=1}^{N} \left[ \log \sum_k e^{z_{ik}}
-              - z_{i, y_i} \right]
+    .. math:: L = \frac{1}{N} \sum_i \Big( \log \sum_c e^{z_{ic}} - z_{i, y_i} \Big)
 
-    Compute :math:`\log \sum_k e^{z_{ik}}` with the log-sum-exp trick
-    (:math:`m_i + \log \sum_k e^{z_{ik} - m_i}` with :math:`m_i` the row
-    maximum) rather than taking the ``log`` of a softmax, which can be 0.
-
-    Parameters
-    ----------
-    y_true : ndarray of int, shape (N,)
-        The correct class of each example, in ``0 .. C-1``.
-    logits : ndarray, shape (N, C)
-        Unnormalised scores ``z``.
-
-    Returns
-    -------
-    float
-        The mean loss.
-
-    Examples
-    --------
-    Two classes with equal scores cost :math:`\log 2` each:
-
-    >>> round(cross_entropy_from_logits(np.array([1]), np.zeros((1, 2))), 6)
-    0.693147
+    The loss takes the **logits** ``z`` (no softmax layer before it): the
+    combination is numerically stable and its gradient is simple.
     """
-    raise NotImplementedError('Exercise 2.5: log-sum-exp of each row minus the logit of the true class')
+
+    def loss(self, y_true, y_pred):
+        """Mean cross-entropy of a batch of logits.
+
+        Parameters
+        ----------
+        y_true : ndarray of int, shape (N,)
+            The class of each example, in ``0 .. C-1``.
+        y_pred : ndarray, shape (N, C)
+            Logits, entries up to ``1e4`` in size.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> round(SoftmaxCrossEntropy().loss(np.array([1]),
+        ...                                  np.array([[0.0, 0.0]])), 4)
+        0.6931
+        """
+        raise NotImplementedError('Exercise 2.6: log-sum-exp of each row minus the logit of the true class')
+
+    def grad(self, y_true, y_pred):
+        r"""Gradient of :meth:`loss` with respect to the logits.
+
+        .. math:: \frac{\partial L}{\partial z_{ic}} =
+                  \frac{\mathrm{softmax}(z)_{ic} - [c = y_i]}{N}
+
+        Returns
+        -------
+        dY : ndarray, shape (N, C)
+            Finite for logits up to ``1e4``; each row sums to 0.
+        """
+        raise NotImplementedError('Exercise 2.7: the softmax of each row, minus 1 at the true class, over N')

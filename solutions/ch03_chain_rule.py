@@ -1,126 +1,136 @@
-"""Chapter 3 exercises: the chain rule and backpropagation.
+"""Chapter 3 exercises: backward passes for the pieces of your engine.
 
-Conventions used by every function here:
+This file grows the layers of chapter 1 (it imports your
+``ch01_forward_pass.py``) by a ``backward`` method each. The protocol:
 
-* A backward function receives the gradient of the loss with respect to its
-  layer's **output** (``dA`` or ``dZ``) and returns the gradient with respect
-  to its **inputs**. Every gradient has the shape of what it is taken with
-  respect to: ``dW`` has the shape of ``W``, ``db`` the shape of ``b``.
-* The loss is a batch mean, so the ``1/N`` enters once, in the gradient of
-  the loss (``dY``). Everything flowing backwards from there already carries
-  it: ``dense_backward`` must **not** divide by ``N`` again.
+* ``backward(dY) -> dX`` receives the gradient of the loss with respect to the
+  layer's **output** and returns the gradient with respect to its **input**,
+  using what ``forward`` cached;
+* a layer with parameters also **writes** ``self.grads["W"]`` and
+  ``self.grads["b"]`` (overwriting the previous ones, never adding to them);
+* ``backward`` never changes ``self.params``: updating the weights is the
+  optimizer's job (chapters 4 and 5);
+* every gradient has the shape of what it is taken with respect to;
+* the loss is a batch mean, so the ``1/N`` is already inside ``dY`` (chapter
+  2's ``grad``): a layer does **not** divide by ``N`` again.
+
+When chapter 3 is graded, the reference versions of chapters 1 and 2 may be
+used in place of yours (a mistake there costs points only there); when you
+run your engine, your own files are used.
 
 Use numpy only. Check your work with ``course grade ch03``.
 """
 
+import ch01_forward_pass as ch01
 import numpy as np
+from ch01_forward_pass import forward, sigmoid  # noqa: F401  (part of the engine)
 
 
-def _sigmoid(z):
-    """Stable logistic sigmoid (given: the chapter 1 solution)."""
-    z = np.asarray(z, dtype=float)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+class Sigmoid(ch01.Sigmoid):
+    r"""Sigmoid layer with its backward pass (given: the chapter works it out).
 
-
-def sigmoid_backward(dA, Z):
-    r"""Backward pass of the sigmoid activation ``A = sigmoid(Z)``.
-
-    .. math:: \frac{\partial L}{\partial Z} = \frac{\partial L}{\partial A}
-              \odot \sigma(Z) \odot (1 - \sigma(Z))
-
-    Parameters
-    ----------
-    dA : ndarray, shape (N, H)
-        Gradient of the loss with respect to the activation's output.
-    Z : ndarray, shape (N, H)
-        The activation's input, as stored by the forward pass.
-
-    Returns
-    -------
-    dZ : ndarray, shape (N, H)
-        Gradient of the loss with respect to ``Z`` (element-wise product).
-
-    Examples
-    --------
-    >>> sigmoid_backward(np.array([[1.0]]), np.array([[0.0]]))
-    array([[0.25]])
+    ``forward`` (chapter 1) cached ``self.A = sigmoid(Z)``; since
+    :math:`\sigma'(z) = \sigma(z)(1 - \sigma(z))`, the backward pass
+    needs nothing else.
     """
-    # BEGIN SOLUTION: multiply dA by the sigmoid's derivative at Z (use _sigmoid)
-    s = _sigmoid(Z)
-    return dA * s * (1.0 - s)
-    # END SOLUTION
+
+    def backward(self, dY):
+        return dY * self.A * (1.0 - self.A)
 
 
-def relu_backward(dA, Z):
-    r"""Backward pass of the ReLU activation ``A = max(0, Z)``.
+class Tanh(ch01.Tanh):
+    """Tanh layer with its backward pass."""
 
-    .. math:: \frac{\partial L}{\partial Z} = \frac{\partial L}{\partial A}
-              \odot \mathbb{1}[Z > 0]
+    def backward(self, dY):
+        r"""Gradient with respect to the layer's input ``Z``.
 
-    At ``Z == 0`` the course takes the derivative to be 0.
+        .. math:: \frac{d}{dz} \tanh z = 1 - \tanh^2 z
 
-    Parameters
-    ----------
-    dA : ndarray, shape (N, H)
-        Gradient of the loss with respect to the activation's output.
-    Z : ndarray, shape (N, H)
-        The activation's input.
+        Parameters
+        ----------
+        dY : ndarray, shape (N, H)
+            Gradient of the loss with respect to the output ``A = tanh(Z)``
+            of the last ``forward`` (cached there as ``self.A``).
 
-    Returns
-    -------
-    dZ : ndarray, shape (N, H)
-        A new array; ``dA`` must not be changed.
+        Returns
+        -------
+        dZ : ndarray, shape (N, H)
 
-    Examples
-    --------
-    >>> relu_backward(np.array([[5.0, 5.0, 5.0]]), np.array([[-1.0, 0.0, 2.0]]))
-    array([[0., 0., 5.]])
-    """
-    # BEGIN SOLUTION: let the gradient through only where Z was positive
-    return dA * (Z > 0)
-    # END SOLUTION
+        Examples
+        --------
+        >>> layer = Tanh()
+        >>> _ = layer.forward(np.array([[0.0]]))
+        >>> layer.backward(np.array([[2.0]]))
+        array([[2.]])
+        """
+        # BEGIN SOLUTION: dY times the derivative, written with the cached output
+        return dY * (1.0 - self.A**2)
+        # END SOLUTION
 
 
-def dense_backward(dZ, X, W):
-    r"""Backward pass of a dense layer ``Z = X @ W + b``.
+class LeakyReLU(ch01.LeakyReLU):
+    """Leaky ReLU layer with its backward pass."""
 
-    .. math::
-        dX = dZ\, W^\top, \qquad dW = X^\top dZ, \qquad
-        db = \sum_{i=1}^{N} dZ_{i,:}
+    def backward(self, dY):
+        r"""Gradient with respect to the layer's input ``Z``.
 
-    ``dZ`` already contains the ``1/N`` of the batch-mean loss, so do **not**
-    divide by ``N`` here. Check the shapes: each gradient has the shape of the
-    thing it is a gradient of.
+        .. math:: f'(z) = \begin{cases} 1 & z > 0 \\ \alpha & z \le 0 \end{cases}
 
-    Parameters
-    ----------
-    dZ : ndarray, shape (N, D_out)
-        Gradient of the loss with respect to the layer's output.
-    X : ndarray, shape (N, D_in)
-        The layer's input, as stored by the forward pass.
-    W : ndarray, shape (D_in, D_out)
-        The layer's weights.
+        (at ``z == 0`` the course takes the slope to be ``alpha``, the side
+        that chapter 1's forward uses there).
 
-    Returns
-    -------
-    dX : ndarray, shape (N, D_in)
-    dW : ndarray, shape (D_in, D_out)
-    db : ndarray, shape (D_out,)
+        Parameters
+        ----------
+        dY : ndarray, shape (N, H)
+            Gradient with respect to the layer's output; must not be changed.
 
-    Examples
-    --------
-    >>> dX, dW, db = dense_backward(np.ones((3, 2)), np.ones((3, 4)),
-    ...                             np.ones((4, 2)))
-    >>> dX.shape, dW.shape, db.shape
-    ((3, 4), (4, 2), (2,))
-    """
-    # BEGIN SOLUTION: three products/sums whose shapes match X, W and b
-    dX = dZ @ W.T
-    dW = X.T @ dZ
-    db = dZ.sum(axis=0)
-    return dX, dW, db
-    # END SOLUTION
+        Returns
+        -------
+        dZ : ndarray, shape (N, H)
+        """
+        # BEGIN SOLUTION: dY where the cached Z was positive, alpha * dY elsewhere
+        return np.where(self.Z > 0, dY, self.alpha * dY)
+        # END SOLUTION
+
+
+class Dense(ch01.Dense):
+    r"""Dense layer :math:`Z = X W + b` with its backward pass."""
+
+    def backward(self, dY):
+        r"""Gradients of the loss for the layer's input and parameters.
+
+        With ``X`` the input cached by the last ``forward``:
+
+        * ``self.grads["W"]`` and ``self.grads["b"]`` get the gradients with
+          respect to ``W`` and ``b`` (new arrays, overwriting the old ones);
+        * the return value is the gradient with respect to ``X``.
+
+        The chapter derives the three products; check each one's shape against
+        the table there: a gradient has the shape of what it is taken with
+        respect to.
+
+        Parameters
+        ----------
+        dY : ndarray, shape (N, n_out)
+            Gradient of the loss with respect to the layer's output ``Z``
+            (it already contains the batch mean's ``1/N``).
+
+        Returns
+        -------
+        dX : ndarray, shape (N, n_in)
+
+        Examples
+        --------
+        >>> layer = Dense(4, 2, seed=0)
+        >>> _ = layer.forward(np.ones((3, 4)))
+        >>> layer.backward(np.ones((3, 2))).shape, layer.grads["W"].shape
+        ((3, 4), (4, 2))
+        """
+        # BEGIN SOLUTION: three products/sums shaped like X, W and b; params untouched
+        self.grads["W"] = self.X.T @ dY
+        self.grads["b"] = dY.sum(axis=0)
+        return dY @ self.params["W"].T
+        # END SOLUTION
 
 
 def numerical_gradient(f, x, h=1e-5):
@@ -129,10 +139,12 @@ def numerical_gradient(f, x, h=1e-5):
     .. math:: \frac{\partial f}{\partial x_j} \approx
               \frac{f(x + h e_j) - f(x - h e_j)}{2h}
 
-    Nudge one entry of ``x`` at a time (every entry, whatever the shape of
-    ``x``), evaluate ``f`` twice, and put the entry back exactly as it was:
-    when you return, ``x`` must be unchanged. ``np.nditer`` or
-    ``np.ndindex(x.shape)`` visit every index.
+    **The in-place contract.** ``f`` takes no copy: it reads the array ``x``
+    itself (the weights of a layer, say), so you nudge ``x`` in place, one
+    entry at a time (every entry, whatever the shape of ``x``), evaluate
+    ``f`` twice, and put the entry back exactly as it was. When you return,
+    ``x`` must hold its original values. ``np.ndindex(x.shape)`` visits every
+    index.
 
     Parameters
     ----------
@@ -168,46 +180,28 @@ def numerical_gradient(f, x, h=1e-5):
     # END SOLUTION
 
 
-def backprop_two_layer(X, y, params):
-    r"""Gradients of a two-layer sigmoid network under the mean squared error.
+def backward(layers, dY):
+    """Run a gradient backwards through a list of layers, last to first.
 
-    Forward pass (as in chapter 1) and loss:
-
-    .. math::
-        A_1 = \sigma(X W_1 + b_1), \quad \hat{y} = \sigma(A_1 W_2 + b_2), \quad
-        L = \frac{1}{N K} \sum_{i,k} (\hat{y}_{ik} - y_{ik})^2
-
-    The MSE is the mean over **all** entries of ``y`` (``N * K`` of them).
-    Apply the chain rule backwards, starting from
-    :math:`\partial L / \partial \hat{y} = 2(\hat{y} - y) / (N K)`;
-    :func:`sigmoid_backward` and :func:`dense_backward` do most of the work.
+    The counterpart of chapter 1's ``forward(layers, X)``: call it after a
+    forward pass through the same layers. Each layer's ``backward`` fills its
+    own ``grads``.
 
     Parameters
     ----------
-    X : ndarray, shape (N, D_in)
-        Inputs.
-    y : ndarray, shape (N, K)
-        Targets.
-    params : dict of ndarray
-        ``"W1"`` (D_in, H), ``"b1"`` (H,), ``"W2"`` (H, K), ``"b2"`` (K,).
-        Do not change them.
+    layers : list
+        Layers with a ``backward`` method, in the order ``forward`` used.
+    dY : ndarray
+        Gradient of the loss with respect to the last layer's output.
 
     Returns
     -------
-    grads : dict of ndarray
-        ``"dW1"``, ``"db1"``, ``"dW2"``, ``"db2"``, each the shape of the
-        matching parameter.
+    dX : ndarray
+        Gradient with respect to the first layer's input, shape ``(N, D_in)``.
     """
-    # BEGIN SOLUTION: forward pass keeping Z1, A1, y_hat; then backwards, layer by layer
-    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
-    Z1 = X @ W1 + b1
-    A1 = _sigmoid(Z1)
-    Z2 = A1 @ W2 + b2
-    y_hat = _sigmoid(Z2)
-    dY = 2.0 * (y_hat - y) / y.size
-    dZ2 = sigmoid_backward(dY, Z2)
-    dA1, dW2, db2 = dense_backward(dZ2, A1, W2)
-    dZ1 = sigmoid_backward(dA1, Z1)
-    _, dW1, db1 = dense_backward(dZ1, X, W1)
-    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+    # BEGIN SOLUTION: each layer's backward, in reverse order, feeding the next one
+    grad = dY
+    for layer in reversed(layers):
+        grad = layer.backward(grad)
+    return grad
     # END SOLUTION

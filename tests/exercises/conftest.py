@@ -37,13 +37,25 @@ COURSE_WORKER_PYTHON
     root gives its workers a copy they can read.
 COURSE_WORKER_RLIMITS
     JSON object of resource limits for the worker, e.g. ``{"RLIMIT_AS": 2e9}``.
+COURSE_REFERENCES
+    Folder of reference answers for the earlier chapters (default: the course's
+    ``solutions/`` when it exists; ``none`` turns it off). The learner's engine
+    grows: ``ch04_xor.py`` imports ``Dense`` from ``ch03_chain_rule``. To keep a
+    mistake from costing points twice, grading chapter k puts the reference
+    files of chapters 1 .. k-1 (links in a private temporary folder) on the
+    worker's ``sys.path`` ahead of the graded folder; chapter k itself always
+    comes from the graded folder. A student bundle has no ``solutions/``, so
+    there the learner's own earlier files are used; so are they where a sandbox
+    hides the temporary folder from the worker.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -126,6 +138,37 @@ def student_target(pytestconfig) -> Path:
 
 
 _OPENED: dict[str, StudentModule] = {}
+_LINKS: list[Path] = []  # the private folder of links to reference files, if made
+
+
+def _references_dir(target: Path) -> Path | None:
+    raw = os.environ.get("COURSE_REFERENCES", "")
+    if raw.lower() in ("none", "off"):
+        return None
+    refs = Path(raw).expanduser().resolve() if raw else COURSE_ROOT / "solutions"
+    if not refs.is_dir() or refs.resolve() == target.resolve():
+        return None
+    return refs
+
+
+def _earlier_chapters(target: Path, chapter: str) -> list[str]:
+    """A folder of links to the reference files of the chapters before ``chapter``."""
+    refs = _references_dir(target)
+    if refs is None:
+        return []
+    names = [CHAPTERS[ch][0] for ch in sorted(CHAPTERS) if ch < chapter]
+    names = [n for n in names if (refs / f"{n}.py").is_file()]
+    if not names:
+        return []
+    if not _LINKS:
+        _LINKS.append(Path(tempfile.mkdtemp(prefix="course-refs-")))
+    folder = _LINKS[0] / chapter
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        link = folder / f"{name}.py"
+        if not link.exists():
+            link.symlink_to(refs / f"{name}.py")
+    return [str(folder)]
 
 
 def _open(config, chapter: str) -> StudentModule:
@@ -135,11 +178,13 @@ def _open(config, chapter: str) -> StudentModule:
             os.environ.get("COURSE_TIMEOUT") or DEFAULT_TIMEOUT)
         raw = os.environ.get("COURSE_CHAPTER_BUDGET")
         budget = DEFAULT_CHAPTER_BUDGET if not raw else float(raw)
+        target = _target_dir(config)
         _OPENED[chapter] = StudentModule(
-            _target_dir(config), CHAPTERS[chapter][0], timeout=timeout,
+            target, CHAPTERS[chapter][0], timeout=timeout,
             worker_cmd_prefix=_json_env("COURSE_WORKER_PREFIX", list),
             rlimits=_json_env("COURSE_WORKER_RLIMITS", dict), budget=budget or None,
-            python=os.environ.get("COURSE_WORKER_PYTHON") or None)
+            python=os.environ.get("COURSE_WORKER_PYTHON") or None,
+            path_before=_earlier_chapters(target, chapter))
     return _OPENED[chapter]
 
 
@@ -149,6 +194,9 @@ def _student_modules(pytestconfig, student_target):
     for module in _OPENED.values():
         module.close()
     _OPENED.clear()
+    for folder in _LINKS:
+        shutil.rmtree(folder, ignore_errors=True)
+    _LINKS.clear()
 
 
 def _chapter_fixture(chapter: str):

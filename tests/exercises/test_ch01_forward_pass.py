@@ -1,23 +1,27 @@
-"""Graded tests for chapter 1: the forward pass (17 points).
+"""Graded tests for chapter 1: the forward pass, the first pieces of the engine.
 
-Oracles: the sigmoid's closed form at moderate inputs and its known values,
-and explicit Python loops over neurons for the layer and network products.
+Oracles: the sigmoid's closed form evaluated with the ``math`` module, the
+leaky ReLU's definition entry by entry, and explicit Python loops over
+neurons for the dense layer and the network. Weight matrices are set to known
+random numbers, square ones included, so that a transposed product is caught
+by its values, not only by its shape.
 """
 
 import math
 
 import numpy as np
 import pytest
+from engine_io import cached, dense, read_dict
 
 from course_lib.grading.checking import feedback as fb
 
 RNG = np.random.default_rng(101)
 
-STABLE_HINT = (
-    "Your sigmoid overflows for very negative z: exp(-z) of a large positive "
-    "number is too big for a float. Only call exp on -|z| and use "
-    "exp(z) / (1 + exp(z)) when z < 0."
-)
+STABLE_HINT = ("exp of a large positive number does not fit in a float: for very "
+               "negative z, exp(-z) overflows.")
+STABLE_RULE = ("Only ever call exp on a number <= 0: sigma(z) = 1 / (1 + e^(-z)) "
+               "for z >= 0 and the equal form e^z / (1 + e^z) for z < 0, so both "
+               "use e^(-|z|).")
 
 
 def _sigmoid_scalar(z):
@@ -26,6 +30,11 @@ def _sigmoid_scalar(z):
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
+
+
+def _sigmoid_ref(z):
+    z = np.asarray(z, dtype=float)
+    return np.vectorize(_sigmoid_scalar)(z) if z.size else z
 
 
 def _dense_loops(X, W, b):
@@ -39,166 +48,192 @@ def _dense_loops(X, W, b):
     return Z
 
 
-def _mlp_loops(X, params):
-    sig = np.vectorize(_sigmoid_scalar)
-    A1 = sig(_dense_loops(X, params["W1"], params["b1"]))
-    return sig(_dense_loops(A1, params["W2"], params["b2"]))
-
-
-def _params(d_in, h, d_out, scale=1.0, seed=0):
-    rng = np.random.default_rng(seed)
-    return {
-        "W1": scale * rng.normal(size=(d_in, h)),
-        "b1": scale * rng.normal(size=h),
-        "W2": scale * rng.normal(size=(h, d_out)),
-        "b2": scale * rng.normal(size=d_out),
-    }
-
-
 # ---------------------------------------------------------------- sigmoid
-
-
-@pytest.mark.points(2)
-def test_sigmoid__matches_closed_form(ch01):
-    z = RNG.normal(scale=3.0, size=(3, 4))
-    expected = 1.0 / (1.0 + np.exp(-z))
-    fb.check_close(
-        "sigmoid(z)", ch01.sigmoid(z), expected, rtol=1e-9, atol=1e-12,
-        context="for z of shape (3, 4)",
-        hint="The sigmoid is 1 / (1 + exp(-z)), applied to every entry.",
-    )
 
 
 @pytest.mark.points(1)
 def test_sigmoid__known_values(ch01):
-    z = np.array([0.0, math.log(3.0), -math.log(3.0)])
-    fb.check_close(
-        "sigmoid(z)", ch01.sigmoid(z), np.array([0.5, 0.75, 0.25]), rtol=1e-9,
-        context="for z = [0, ln 3, -ln 3]",
-    )
+    z = np.array([0.0, math.log(3.0), -math.log(3.0), 2.0, -0.5])
+    expected = np.array([0.5, 0.75, 0.25, _sigmoid_scalar(2.0), _sigmoid_scalar(-0.5)])
+    got = ch01.sigmoid(z)
+    with fb.with_rule("sigma(z) = 1 / (1 + e^(-z)): sigma(0) = 1/2, sigma(ln 3) = 3/4 "
+                      "and sigma(-z) = 1 - sigma(z)."):
+        fb.check_close("sigmoid(z)", got, expected, rtol=1e-9,
+                       context="for five moderate z (0, ln 3, -ln 3, 2, -0.5)",
+                       hint="Every output lies strictly between 0 and 1.")
 
 
 @pytest.mark.points(2)
-def test_sigmoid__large_inputs_no_overflow(ch01):
+def test_sigmoid__large_inputs_without_warnings(ch01):
     z = np.array([-1e4, -1000.0, -710.0, -40.0, 0.0, 40.0, 710.0, 1000.0, 1e4])
     res = ch01.call("sigmoid", z)
-    fb.check_no_warnings("sigmoid(z) for z = -1000", res.warnings, STABLE_HINT)
-    got = fb.check_finite("sigmoid(z)", res.value, "for |z| up to 1e4", STABLE_HINT)
-    expected = np.array([_sigmoid_scalar(v) for v in z])
-    fb.check_close("sigmoid(z)", got, expected, rtol=1e-9, atol=1e-300,
-                   context="for |z| up to 1e4")
+    with fb.with_rule(STABLE_RULE):
+        fb.check_no_warnings("sigmoid for |z| up to 1e4", res.warnings, STABLE_HINT)
+        got = fb.check_finite("sigmoid(z)", res.value, "for |z| up to 1e4",
+                              STABLE_HINT)
+        fb.check_close("sigmoid(z)", got, _sigmoid_ref(z), rtol=1e-9, atol=1e-300,
+                       context="for |z| up to 1e4",
+                       hint="Far from 0 the sigmoid is 0 (left) or 1 (right).")
 
 
 @pytest.mark.points(1)
-def test_sigmoid__keeps_shape(ch01):
-    z = RNG.normal(size=(2, 3, 5))
-    expected = 1.0 / (1.0 + np.exp(-z))
-    fb.check_close(
-        "sigmoid(z)", ch01.sigmoid(z), expected, rtol=1e-9,
-        context="for z of shape (2, 3, 5)",
-        hint="Apply the formula element by element; do not reduce or reshape.",
-    )
+def test_sigmoid__any_shape(ch01):
+    z = RNG.normal(scale=3.0, size=(2, 3, 4))
+    got = ch01.sigmoid(z)
+    fb.check_close("sigmoid(z)", got, _sigmoid_ref(z), rtol=1e-9,
+                   context="for z of shape (2, 3, 4)",
+                   hint="The sigmoid acts on every entry: the output has the "
+                   "shape of z.")
 
 
-# ---------------------------------------------------------------- relu
-
-
-@pytest.mark.points(1)
-def test_relu__values(ch01):
-    z = np.array([[-2.5, 0.0, 3.0], [1e-3, -1e-3, 7.0]])
-    expected = np.array([[0.0, 0.0, 3.0], [1e-3, 0.0, 7.0]])
-    fb.check_close("relu(z)", ch01.relu(z), expected, rtol=0, atol=0,
-                   hint="relu keeps positive entries and sets the others to 0.")
-
-
-@pytest.mark.points(1)
-def test_relu__does_not_modify_input(ch01):
-    z = np.array([[-1.0, 2.0], [3.0, -4.0], [0.5, -0.5]])
-    res = ch01.call("relu", z.copy())
-    fb.check_unchanged("z", z, res.args[0], "Use np.maximum(z, 0), which makes a new "
-                       "array, rather than z[z < 0] = 0.")
-    fb.check_close("relu(z)", res.value, np.maximum(z, 0), rtol=0, atol=0)
-
-
-# ---------------------------------------------------------------- dense
+# ---------------------------------------------------------------- LeakyReLU
 
 
 @pytest.mark.points(2)
-def test_dense_forward__values(ch01):
-    X = RNG.normal(size=(5, 3))
-    W = RNG.normal(size=(3, 2))
-    b = RNG.normal(size=2)
-    fb.check_close(
-        "Z", ch01.dense_forward(X, W, b), _dense_loops(X, W, b), rtol=1e-9,
-        context="for X (5, 3), W (3, 2), b (2,)",
-        hint="Z = X @ W + b: (N, D_in) @ (D_in, D_out) gives (N, D_out).",
-    )
+def test_LeakyReLU_forward__matches_definition(ch01):
+    Z = np.array([[-2.0, 0.0, 3.0, -0.5], [1e-3, -4.0, 0.25, 7.0],
+                  [-1e-3, 2.0, -6.0, 0.0]])
+    alpha = 0.2
+    expected = np.array([[v if v > 0 else alpha * v for v in row] for row in Z])
+    got = fb.check_shape("A", ch01.LeakyReLU(alpha).forward(Z), Z.shape)
+    neg = Z < 0
+    if np.allclose(got[neg], 0.0) and np.any(expected[neg]):
+        fb.fail("Your LeakyReLU sets negative inputs to 0, as a plain ReLU does: "
+                "a leaky ReLU keeps a small slope alpha there.",
+                rule="f(z) = z for z > 0 and f(z) = alpha z for z <= 0.")
+    with fb.with_rule("f(z) = z for z > 0 and f(z) = alpha z for z <= 0; "
+                      "alpha is the layer's own attribute."):
+        fb.check_close("A", got, expected, rtol=1e-12,
+                       context=f"for alpha = {alpha} and a mix of signs",
+                       hint="Positive entries pass unchanged; the others are "
+                       "scaled by alpha.")
 
 
 @pytest.mark.points(1)
-def test_dense_forward__hand_worked(ch01):
-    X = np.array([[1.0, 2.0]])
-    W = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
-    b = np.array([0.0, 0.0, 0.5])
-    fb.check_close("Z", ch01.dense_forward(X, W, b), np.array([[1.0, 2.0, 3.5]]),
-                   rtol=1e-12, context="for X = [[1, 2]] (the docstring example)")
+def test_LeakyReLU_forward__caches_input_and_leaves_it(ch01):
+    Z = np.array([[-1.0, 2.0, -3.0], [4.0, -5.0, 6.0]])
+    layer = ch01.LeakyReLU(0.1)
+    res = layer.call("forward", Z.copy())
+    fb.check_unchanged("Z", Z, res.args[0],
+                       "Build the output as a new array.")
+    kept = cached(layer, "Z")
+    if kept is None:
+        fb.fail("After forward(Z), the layer must keep its input as self.Z: the "
+                "backward pass of chapter 3 needs it.")
+    fb.check_close("self.Z", kept, Z, rtol=0, atol=0,
+                   hint="Cache the input of this forward call.")
+
+
+# ---------------------------------------------------------------- Dense.__init__
 
 
 @pytest.mark.points(1)
-def test_dense_forward__non_square_batch_of_one(ch01):
-    X = RNG.normal(size=(1, 4))
-    W = RNG.normal(size=(4, 7))
-    b = RNG.normal(size=7)
-    fb.check_close(
-        "Z", ch01.dense_forward(X, W, b), _dense_loops(X, W, b), rtol=1e-9,
-        context="for a batch of one, X (1, 4), W (4, 7)",
-        hint="Z = X @ W + b must work for any N, including N = 1.",
-    )
-
-
-# ---------------------------------------------------------------- mlp
+def test_Dense_init__shapes_and_zero_grads(ch01):
+    layer = ch01.Dense(3, 5, seed=0)
+    params = read_dict(layer, "params", ("W", "b"), "Dense(3, 5)")
+    grads = read_dict(layer, "grads", ("W", "b"), "Dense(3, 5)")
+    fb.check_shape("params['W']", params["W"], (3, 5),
+                   rule="W maps D_in inputs to D_out outputs: shape (D_in, D_out).")
+    fb.check_shape("params['b']", params["b"], (5,),
+                   rule="One bias per output unit: shape (D_out,).")
+    fb.check_close("params['b']", params["b"], np.zeros(5), rtol=0,
+                   hint="The bias starts at zero.")
+    for key in ("W", "b"):
+        fb.check_close(f"grads['{key}']", grads[key], np.zeros_like(params[key]),
+                       rtol=0, hint="Gradients start at zero, one array per "
+                       "parameter, with its shape.")
 
 
 @pytest.mark.points(1)
-def test_mlp_forward__zero_weights_give_one_half(ch01):
-    params = {"W1": np.zeros((2, 4)), "b1": np.zeros(4),
-              "W2": np.zeros((4, 1)), "b2": np.zeros(1)}
-    fb.check_close(
-        "y_hat", ch01.mlp_forward(np.ones((3, 2)), params), np.full((3, 1), 0.5),
-        rtol=1e-12, context="with all weights zero",
-        hint="With zero weights every output is sigmoid(0) = 0.5.",
-    )
+def test_Dense_init__weight_scale(ch01):
+    n_in, n_out = 400, 300
+    W = read_dict(ch01.Dense(n_in, n_out, seed=1), "params", ("W", "b"))["W"]
+    W = fb.check_shape("params['W']", W, (n_in, n_out))
+    std, mean = float(W.std()), float(W.mean())
+    want = 1.0 / math.sqrt(n_in)
+    if not (abs(std / want - 1.0) < 0.03 and abs(mean) < 3 * want / math.sqrt(W.size)):
+        fb.fail(f"Dense({n_in}, {n_out}) drew weights with mean {mean:.3g} and "
+                f"standard deviation {std:.3g}; the layer's weights have mean 0 and "
+                f"a standard deviation that shrinks with the number of inputs.",
+                rule=f"std = 1 / sqrt(n_in) = {want:.3g} here; a variance of "
+                "1 / n_in is a standard deviation of 1 / sqrt(n_in).")
+
+
+@pytest.mark.points(1)
+def test_Dense_init__seed_gives_the_same_weights(ch01):
+    def weights(seed):
+        return read_dict(ch01.Dense(4, 3, seed=seed), "params", ("W", "b"))["W"]
+
+    a, b, c = weights(7), weights(7), weights(8)
+    if not np.array_equal(a, b):
+        fb.fail("Two Dense(4, 3, seed=7) layers got different weights: draw them "
+                "from a generator made from the seed, not from global randomness.",
+                rule="rng = a generator built from seed, then W from rng.")
+    if np.array_equal(a, c):
+        fb.fail("Dense(4, 3, seed=7) and Dense(4, 3, seed=8) got the same weights: "
+                "the seed must decide them.")
+
+
+# ---------------------------------------------------------------- Dense.forward
+
+DENSE_RULE = ("Z = X W + b: (N, D_in) times (D_in, D_out) gives (N, D_out), and b "
+              "is added to every row.")
 
 
 @pytest.mark.points(2)
-def test_mlp_forward__matches_neuron_by_neuron(ch01):
-    X = RNG.normal(size=(4, 2))
-    params = _params(2, 4, 1, seed=1)
-    fb.check_close(
-        "y_hat", ch01.mlp_forward(X, params), _mlp_loops(X, params), rtol=1e-9,
-        context="for a 2-4-1 network on 4 examples",
-        hint="y_hat = sigmoid(sigmoid(X @ W1 + b1) @ W2 + b2): a sigmoid after "
-        "both layers.",
-    )
-
-
-@pytest.mark.points(1)
-def test_mlp_forward__several_outputs(ch01):
-    X = RNG.normal(size=(6, 3))
-    params = _params(3, 5, 2, seed=2)
-    fb.check_close(
-        "y_hat", ch01.mlp_forward(X, params), _mlp_loops(X, params), rtol=1e-9,
-        context="for a 3-5-2 network on 6 examples",
-        hint="Use params['W1'] (3, 5) for the first layer and params['W2'] (5, 2) "
-        "for the second.",
-    )
-
-
-@pytest.mark.points(1)
-def test_mlp_forward__large_weights_stay_stable(ch01):
+def test_Dense_forward__matches_loops(ch01):
+    layer, W, b = dense(ch01, 3, 2, seed=1)
     X = RNG.normal(size=(5, 3))
-    params = _params(3, 4, 2, scale=500.0, seed=3)
-    res = ch01.call("mlp_forward", X, params)
-    fb.check_no_warnings("mlp_forward with large weights", res.warnings, STABLE_HINT)
-    fb.check_close("y_hat", res.value, _mlp_loops(X, params), rtol=1e-9, atol=1e-300,
-                   context="with weights of size ~500")
+    got = layer.forward(X)
+    with fb.with_rule(DENSE_RULE):
+        fb.check_close("Z", got, _dense_loops(X, W, b), rtol=1e-10,
+                       context="for X (5, 3) and W (3, 2)",
+                       hint="Each output unit j adds up its inputs weighted by "
+                       "column j of W, then its bias.")
+
+
+@pytest.mark.points(1)
+def test_Dense_forward__square_weights(ch01):
+    layer, W, b = dense(ch01, 3, 3, seed=2)
+    X = RNG.normal(size=(4, 3))
+    got = layer.forward(X)
+    with fb.with_rule(DENSE_RULE + " With a square W the shapes cannot tell W "
+                      "from its transpose; the values can."):
+        fb.check_close("Z", got, _dense_loops(X, W, b), rtol=1e-10,
+                       context="for a square W (3, 3)",
+                       hint="Column j of W holds the weights of output unit j.")
+
+
+@pytest.mark.points(1)
+def test_Dense_forward__caches_input(ch01):
+    layer, _, _ = dense(ch01, 2, 3, seed=3)
+    X1, X2 = RNG.normal(size=(4, 2)), RNG.normal(size=(6, 2))
+    layer.forward(X1)
+    layer.forward(X2)
+    kept = cached(layer, "X")
+    if kept is None:
+        fb.fail("After forward(X), a Dense layer must keep its input as self.X: "
+                "its backward pass (chapter 3) computes the weight gradient from "
+                "it.")
+    fb.check_close("self.X", kept, X2, rtol=0, atol=0,
+                   hint="Keep the input of the latest forward call.")
+
+
+# ---------------------------------------------------------------- forward
+
+
+@pytest.mark.points(2)
+def test_forward__runs_every_layer_in_order(ch01):
+    l1, W1, b1 = dense(ch01, 2, 4, seed=4)
+    l2, W2, b2 = dense(ch01, 4, 3, seed=5)
+    layers = [l1, ch01.LeakyReLU(0.1), l2, ch01.Sigmoid()]
+    X = RNG.normal(size=(5, 2))
+    Z1 = _dense_loops(X, W1, b1)
+    A1 = np.where(Z1 > 0, Z1, 0.1 * Z1)
+    expected = _sigmoid_ref(_dense_loops(A1, W2, b2))
+    got = ch01.forward(layers, X)
+    with fb.with_rule("The output of layer i is the input of layer i + 1; the "
+                      "result is the last layer's output."):
+        fb.check_close("forward(layers, X)", got, expected, rtol=1e-9,
+                       context="for Dense(2, 4), LeakyReLU, Dense(4, 3), Sigmoid",
+                       hint="Every layer of the list runs once, first to last.")

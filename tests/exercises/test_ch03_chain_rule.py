@@ -1,19 +1,22 @@
-"""Graded tests for chapter 3: the chain rule and backpropagation (24 points).
+"""Graded tests for chapter 3: backward passes of the engine's layers.
 
-Every backward function is checked against centred finite differences that
-these tests compute themselves (never with the student's
-``numerical_gradient``). The shapes are all different (N=5, D_in=3, D_out=2,
-H=4) so that a transposed product cannot pass by accident.
+Every backward pass is checked against centred finite differences that these
+tests compute themselves (never with the student's ``numerical_gradient``).
+The dense layer is tested with shapes that all differ (N=5, D_in=3, D_out=2)
+and with a square weight matrix, whose transpose the shapes would allow: the
+values must catch it.
 
-The convention under test: ``dense_backward`` receives a ``dZ`` that already
-carries the ``1/N`` of the batch-mean loss, and does not divide again.
+The convention under test: ``backward`` receives a ``dY`` that already
+carries the ``1/N`` of the batch-mean loss and does not divide again; it
+overwrites ``grads`` and never changes ``params``.
 """
 
 import math
 
 import numpy as np
 import pytest
-from oracles import dense_grads, fd, sigmoid, two_layer_forward
+from engine_io import dense, read_dict
+from oracles import dense_grads, fd
 
 from course_lib.grading.checking import feedback as fb
 from course_lib.grading.checking.remote import Fn
@@ -22,156 +25,180 @@ from course_lib.grading.checking.testfns import GRADIENTS
 RNG = np.random.default_rng(303)
 
 
-# ---------------------------------------------------------------- sigmoid_backward
+def _backward(layer, Z, dY):
+    layer.forward(Z)
+    return layer.backward(dY)
+
+
+# ---------------------------------------------------------------- Tanh.backward
+
+TANH_RULE = ("d tanh(z) / dz = 1 - tanh(z)^2, and the layer cached A = tanh(Z): "
+             "dZ = dY * (1 - A^2), element by element.")
 
 
 @pytest.mark.points(2)
-def test_sigmoid_backward__matches_finite_differences(ch03):
+def test_Tanh_backward__matches_finite_differences(ch03):
     Z = RNG.normal(size=(3, 4))
-    dA = RNG.normal(size=(3, 4))
-    expected = fd(lambda z: float(np.sum(dA * sigmoid(z))), Z)
-    got = fb.check_shape("dZ", ch03.sigmoid_backward(dA, Z), Z.shape)
-    s = sigmoid(Z)
-    if np.allclose(got, dA):
-        fb.fail("sigmoid_backward returned dA unchanged: the chain rule multiplies "
-                "it by the sigmoid's derivative sigma(Z) * (1 - sigma(Z)).")
-    if np.allclose(got, dA * Z * (1 - Z)):
-        fb.fail("You used Z * (1 - Z): Z is the pre-activation. The derivative is "
-                "sigma(Z) * (1 - sigma(Z)); apply the sigmoid to Z first.")
-    if np.allclose(got, dA * s):
-        fb.fail("You multiplied dA by sigma(Z); the derivative of the sigmoid is "
-                "sigma(Z) * (1 - sigma(Z)).")
+    dY = RNG.normal(size=(3, 4))
+    expected = fd(lambda z: float(np.sum(dY * np.tanh(z))), Z)
+    got = fb.check_shape("dZ", _backward(ch03.Tanh(), Z, dY), Z.shape)
+    if np.allclose(got, dY):
+        fb.fail("Tanh.backward returned dY unchanged: the chain rule multiplies it "
+                "by the derivative of tanh at each entry.", rule=TANH_RULE)
+    if np.allclose(got, dY * (1 - Z**2)):
+        fb.fail("Your derivative is written with the input Z where it needs the "
+                "output tanh(Z).", rule=TANH_RULE)
     fb.check_close("dZ", got, expected, rtol=1e-5, atol=1e-9,
                    context="(compared with finite differences)",
-                   hint="dZ = dA * sigma(Z) * (1 - sigma(Z)), element by element.")
+                   hint="The slope of tanh is 1 at 0 and falls towards 0 on both "
+                   "sides.", rule=TANH_RULE)
 
 
 @pytest.mark.points(1)
-def test_sigmoid_backward__hand_worked(ch03):
-    dA = np.array([[1.0, 2.0]])
-    Z = np.array([[0.0, math.log(3.0)]])
-    fb.check_close("dZ", ch03.sigmoid_backward(dA, Z), np.array([[0.25, 0.375]]),
-                   rtol=1e-9, context="for dA = [[1, 2]], Z = [[0, ln 3]]",
-                   hint="sigma(0) = 1/2 gives 1/4; sigma(ln 3) = 3/4 gives "
-                   "2 * 3/4 * 1/4.")
+def test_Tanh_backward__hand_worked(ch03):
+    Z = np.array([[0.0, math.atanh(0.5), -math.atanh(0.5)]])
+    dY = np.array([[1.0, 2.0, 4.0]])
+    fb.check_close("dZ", _backward(ch03.Tanh(), Z, dY), np.array([[1.0, 1.5, 3.0]]),
+                   rtol=1e-9, context="for tanh(Z) = 0, 1/2 and -1/2",
+                   hint="Where tanh(z) = 1/2 the slope is 3/4.", rule=TANH_RULE)
 
 
-@pytest.mark.points(1)
-def test_sigmoid_backward__large_Z_stable(ch03):
-    Z = np.array([[-1e4, -1000.0, 0.0, 1000.0, 1e4]])
-    dA = np.ones_like(Z)
-    res = ch03.call("sigmoid_backward", dA, Z)
-    hint = "Use the stable _sigmoid given in the file rather than 1 / (1 + exp(-Z))."
-    fb.check_no_warnings("sigmoid_backward for Z = -1000", res.warnings, hint)
-    got = fb.check_finite("dZ", res.value, "for |Z| up to 1e4", hint)
-    fb.check_close("dZ", got, np.array([[0.0, 0.0, 0.25, 0.0, 0.0]]), rtol=1e-9,
-                   atol=1e-300, context="for |Z| up to 1e4")
+# ---------------------------------------------------------------- LeakyReLU.backward
 
-
-# ---------------------------------------------------------------- relu_backward
+LEAKY_RULE = "f'(z) = 1 for z > 0 and alpha for z <= 0; dZ = dY * f'(Z)."
 
 
 @pytest.mark.points(2)
-def test_relu_backward__matches_definition(ch03):
+def test_LeakyReLU_backward__matches_definition(ch03):
     Z = np.array([[-1.0, 0.0, 2.0, 0.5, -3.0], [4.0, -0.1, 0.0, 1e-9, 7.0],
                   [-2.0, 3.0, -5.0, 0.0, 1.0]])
-    dA = RNG.normal(size=Z.shape)
-    expected = np.array([[dA[i, j] if Z[i, j] > 0 else 0.0 for j in range(5)]
-                         for i in range(3)])
-    got = fb.check_shape("dZ", ch03.relu_backward(dA, Z), Z.shape)
-    if np.allclose(got, (Z > 0).astype(float)):
-        fb.fail("relu_backward returned the ReLU's derivative alone: multiply it by "
-                "the incoming gradient dA (chain rule).")
+    alpha = 0.1
+    dY = RNG.normal(size=Z.shape)
+    expected = np.array([[dY[i, j] if Z[i, j] > 0 else alpha * dY[i, j]
+                          for j in range(5)] for i in range(3)])
+    got = fb.check_shape("dZ", _backward(ch03.LeakyReLU(alpha), Z, dY), Z.shape)
+    neg = Z < 0
+    if np.allclose(got[neg], 0.0):
+        fb.fail("Your LeakyReLU.backward blocks the gradient where Z < 0, as a plain "
+                "ReLU would: the leaky side has slope alpha.", rule=LEAKY_RULE)
+    if np.allclose(got, np.where(Z > 0, 1.0, alpha)):
+        fb.fail("You returned the derivative alone: multiply it by the incoming "
+                "gradient dY (chain rule).", rule=LEAKY_RULE)
     zero = Z == 0
     if np.allclose(got[~zero], expected[~zero]) and not np.allclose(got, expected):
-        fb.fail("relu_backward is right except where Z == 0: the course takes the "
-                "derivative there to be 0 (use Z > 0, not Z >= 0).")
+        fb.fail("LeakyReLU.backward is right except where Z == 0: the course takes "
+                "the slope there from the side the forward pass uses for z <= 0.",
+                rule=LEAKY_RULE)
     fb.check_close("dZ", got, expected, rtol=1e-12,
-                   hint="dZ = dA where Z > 0, and 0 elsewhere.")
+                   hint="The slope depends on the sign of the cached input Z.",
+                   rule=LEAKY_RULE)
 
 
 @pytest.mark.points(1)
-def test_relu_backward__does_not_modify_dA(ch03):
+def test_LeakyReLU_backward__does_not_modify_dY(ch03):
     Z = np.array([[-1.0, 2.0, -3.0], [4.0, -5.0, 6.0]])
-    dA = np.arange(1.0, 7.0).reshape(2, 3)
-    res = ch03.call("relu_backward", dA.copy(), Z.copy())
-    fb.check_unchanged("dA", dA, res.args[0],
-                       "Return dA * (Z > 0) rather than setting dA[Z <= 0] = 0.")
-    fb.check_unchanged("Z", Z, res.args[1])
-    fb.check_close("dZ", res.value, dA * (Z > 0), rtol=1e-12)
+    dY = np.arange(1.0, 7.0).reshape(2, 3)
+    layer = ch03.LeakyReLU(0.5)
+    layer.forward(Z)
+    res = layer.call("backward", dY.copy())
+    fb.check_unchanged("dY", dY, res.args[0], "Build dZ as a new array.")
+    fb.check_close("dZ", res.value, np.where(Z > 0, dY, 0.5 * dY), rtol=1e-12,
+                   rule=LEAKY_RULE)
 
 
-# ---------------------------------------------------------------- dense_backward
+# ---------------------------------------------------------------- Dense.backward
 
 N, D_IN, D_OUT = 5, 3, 2
+DW_RULE = ("dW has the shape of W (D_in, D_out) and sums over the batch: "
+           "dW = X^T dY, (D_in, N) times (N, D_out).")
+DX_RULE = ("dX has the shape of X (N, D_in): dX = dY W^T, (N, D_out) times "
+           "(D_out, D_in).")
+DB_RULE = "db has the shape of b (D_out,): the sum of dY over the batch axis."
 
 
-def _dense_case(n=N, seed=0):
+def _dense_case(ch03, n=N, d_in=D_IN, d_out=D_OUT, seed=0):
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, D_IN))
-    W = rng.normal(size=(D_IN, D_OUT))
-    b = rng.normal(size=D_OUT)
-    dZ = rng.normal(size=(n, D_OUT))
-    return X, W, b, dZ
-
-
-def _call_dense(ch03, X, W, dZ):
-    got = fb.unpack("dense_backward", ch03.dense_backward(dZ, X, W), 3,
-                    ("dX", "dW", "db"))
-    return got
+    layer, W, b = dense(ch03, d_in, d_out, seed=seed)
+    X = rng.normal(size=(n, d_in))
+    dY = rng.normal(size=(n, d_out))
+    layer.forward(X)
+    dX = layer.backward(dY)
+    grads = read_dict(layer, "grads", ("W", "b"), "Dense")
+    return X, W, b, dY, dX, grads
 
 
 @pytest.mark.points(2)
-def test_dense_backward__dW_matches_finite_differences(ch03):
-    X, W, b, dZ = _dense_case()
-    _, dW, _ = _call_dense(ch03, X, W, dZ)
-    _, expected, _ = dense_grads(X, W, b, dZ)
-    fb.check_shape("dW", dW, W.shape,
-                   f"dW must match W {W.shape}: use X.T @ dZ, "
-                   f"({D_IN}, {N}) @ ({N}, {D_OUT}).")
-    fb.check_close("dW", dW, expected, rtol=1e-6, atol=1e-8,
+def test_Dense_backward__dW_matches_finite_differences(ch03):
+    X, W, b, dY, _, grads = _dense_case(ch03)
+    _, expected, _ = dense_grads(X, W, b, dY)
+    fb.check_close("grads['W']", grads["W"], expected, rtol=1e-6, atol=1e-8,
                    factors=fb.batch_factors(N, "dW"),
-                   context="(compared with finite differences)")
+                   context="(compared with finite differences)",
+                   hint="Each weight W[k, j] connects input k to output j, in "
+                   "every example of the batch.", rule=DW_RULE)
 
 
 @pytest.mark.points(2)
-def test_dense_backward__dX_matches_finite_differences(ch03):
-    X, W, b, dZ = _dense_case(seed=1)
-    dX, _, _ = _call_dense(ch03, X, W, dZ)
-    expected, _, _ = dense_grads(X, W, b, dZ)
-    fb.check_shape("dX", dX, X.shape,
-                   f"dX must match X {X.shape}: use dZ @ W.T, "
-                   f"({N}, {D_OUT}) @ ({D_OUT}, {D_IN}).")
+def test_Dense_backward__dX_matches_finite_differences(ch03):
+    X, W, b, dY, dX, _ = _dense_case(ch03, seed=1)
+    expected, _, _ = dense_grads(X, W, b, dY)
     fb.check_close("dX", dX, expected, rtol=1e-6, atol=1e-8,
                    factors=fb.batch_factors(N, "dX"),
-                   context="(compared with finite differences)")
+                   context="(compared with finite differences)",
+                   hint="Input k of example i reaches every output j through "
+                   "W[k, j].", rule=DX_RULE)
 
 
 @pytest.mark.points(1)
-def test_dense_backward__db_matches_finite_differences(ch03):
-    X, W, b, dZ = _dense_case(seed=2)
-    _, _, db = _call_dense(ch03, X, W, dZ)
-    _, _, expected = dense_grads(X, W, b, dZ)
-    fb.check_shape("db", db, b.shape,
-                   f"db must match b {b.shape}: sum dZ over the batch (axis=0).")
-    fb.check_close("db", db, expected, rtol=1e-6, atol=1e-8,
+def test_Dense_backward__db_matches_finite_differences(ch03):
+    X, W, b, dY, _, grads = _dense_case(ch03, seed=2)
+    _, _, expected = dense_grads(X, W, b, dY)
+    fb.check_close("grads['b']", grads["b"], expected, rtol=1e-6, atol=1e-8,
                    factors=fb.batch_factors(N, "db"),
                    context="(compared with finite differences)",
-                   hint="Each bias is added to every example: sum over axis 0.")
+                   hint="Each bias is added to every example of the batch.",
+                   rule=DB_RULE)
 
 
-@pytest.mark.points(1)
-def test_dense_backward__batch_of_one(ch03):
-    X, W, b, dZ = _dense_case(n=1, seed=3)
-    dX, dW, db = _call_dense(ch03, X, W, dZ)
-    eX, eW, eb = dense_grads(X, W, b, dZ)
-    fb.check_close("dX", dX, eX, rtol=1e-6, atol=1e-8, context="for N = 1")
-    fb.check_close("dW", dW, eW, rtol=1e-6, atol=1e-8, context="for N = 1")
-    fb.check_close("db", db, eb, rtol=1e-6, atol=1e-8, context="for N = 1",
-                   hint="Keep db 1-D: dZ.sum(axis=0), not np.squeeze(dZ).")
+@pytest.mark.points(2)
+def test_Dense_backward__square_weights(ch03):
+    X, W, b, dY, dX, grads = _dense_case(ch03, n=4, d_in=3, d_out=3, seed=3)
+    eX, eW, _ = dense_grads(X, W, b, dY)
+    square = " With a square W the shapes cannot catch a transpose; the values can."
+    fb.check_close("grads['W']", grads["W"], eW, rtol=1e-6, atol=1e-8,
+                   context="for a square W (3, 3)", rule=DW_RULE + square)
+    fb.check_close("dX", dX, eX, rtol=1e-6, atol=1e-8,
+                   context="for a square W (3, 3)", rule=DX_RULE + square)
+
+
+@pytest.mark.points(2)
+def test_Dense_backward__overwrites_grads_and_keeps_params(ch03):
+    rng = np.random.default_rng(4)
+    layer, W, b = dense(ch03, D_IN, D_OUT, seed=4)
+    X, dY = rng.normal(size=(N, D_IN)), rng.normal(size=(N, D_OUT))
+    _, eW, eb = dense_grads(X, W, b, dY)
+    for _ in range(2):
+        layer.forward(X)
+        layer.backward(dY)
+    params = read_dict(layer, "params", ("W", "b"), "Dense")
+    if not (np.array_equal(params["W"], W) and np.array_equal(params["b"], b)):
+        fb.fail("Dense.backward changed self.params: a backward pass only computes "
+                "gradients; updating the weights is the optimizer's job.")
+    grads = read_dict(layer, "grads", ("W", "b"), "Dense")
+    for key, want in (("W", eW), ("b", eb)):
+        got = fb.check_shape(f"grads['{key}']", grads[key], want.shape)
+        if np.allclose(got, 2 * want):
+            fb.fail(f"After two identical backward calls grads['{key}'] is twice "
+                    "the gradient: each backward pass must replace the stored "
+                    "gradients, not add to them.")
+        fb.check_close(f"grads['{key}']", got, want, rtol=1e-6, atol=1e-8,
+                       context="after two identical forward/backward calls")
 
 
 # ---------------------------------------------------------------- numerical_gradient
+
+NUMGRAD_RULE = ("grad[j] = (f(x + h e_j) - f(x - h e_j)) / (2 h) for every index j "
+                "of x, with x[j] put back to its old value after each pair.")
 
 
 def _check_numgrad(ch03, name, x, context):
@@ -179,10 +206,9 @@ def _check_numgrad(ch03, name, x, context):
     res = ch03.call("numerical_gradient", Fn(name), x.copy())
     got = fb.check_shape("grad", res.value, x.shape,
                          "Return one partial derivative per entry of x.")
-    fb.check_close(
-        "grad", got, expected, rtol=1e-6, atol=1e-7, context=context,
-        hint="Use centred differences (f(x + h) - f(x - h)) / (2 h), one entry at a "
-        "time, and put each entry back before moving on.")
+    fb.check_close("grad", got, expected, rtol=1e-6, atol=1e-7, context=context,
+                   hint="Nudge one entry at a time, both ways, and evaluate f "
+                   "each time.", rule=NUMGRAD_RULE)
     return res
 
 
@@ -210,84 +236,37 @@ def test_numerical_gradient__three_dimensional_coupled(ch03):
 @pytest.mark.points(1)
 def test_numerical_gradient__restores_x(ch03):
     x = RNG.normal(size=(2, 3))
-    res = ch03.call("numerical_gradient", Fn("quadratic"), x.copy())
+    res = _check_numgrad(ch03, "quadratic", x, "for f(x) = sum(x**2)")
     fb.check_unchanged("x", x, res.args[1],
-                       "After nudging an entry, put its original value back.",
-                       rtol=1e-12, atol=1e-15)
+                       "The in-place contract: after nudging an entry, put its "
+                       "original value back.", rtol=1e-12, atol=1e-15)
 
 
-# ---------------------------------------------------------------- backprop_two_layer
-
-BP_N, BP_D, BP_H, BP_K = 5, 3, 4, 2
-
-
-def _bp_case():
-    rng = np.random.default_rng(7)
-    X = rng.normal(size=(BP_N, BP_D))
-    y = rng.uniform(size=(BP_N, BP_K))
-    params = {"W1": rng.normal(size=(BP_D, BP_H)), "b1": rng.normal(size=BP_H),
-              "W2": rng.normal(size=(BP_H, BP_K)), "b2": rng.normal(size=BP_K)}
-    return X, y, params
-
-
-def _bp_loss(X, y, p):
-    return float(np.mean((two_layer_forward(p, X) - y) ** 2))
-
-
-BP_FACTORS = {
-    0.5: "the gradient is off by a factor of 2: d/dy of (y_hat - y)^2 is "
-    "2 (y_hat - y).",
-    float(BP_N * BP_K): f"the gradient is {BP_N * BP_K} times too large: the MSE is "
-    "a mean over all N * K entries, so dY = 2 (y_hat - y) / (N * K).",
-    float(BP_K): f"the gradient is {BP_K} times too large: the MSE averages over "
-    "all N * K entries, not just over the N examples.",
-    -1.0: "the sign is flipped: dY = 2 (y_hat - y) / (N K), prediction minus target.",
-    1.0 / BP_N: f"the gradient is {BP_N} times too small (N = {BP_N}): the 1/N is "
-    "applied twice; dense_backward must not divide by N again.",
-}
-BP_HINT = ("Start from dY = 2 (y_hat - y) / (N K); dZ2 = dY * y_hat * (1 - y_hat); "
-           "dW2 = A1.T @ dZ2; dZ1 = (dZ2 @ W2.T) * A1 * (1 - A1); dW1 = X.T @ dZ1.")
-
-
-def _check_bp(ch03, key, points_to):
-    X, y, params = _bp_case()
-    grads = ch03.backprop_two_layer(X, y, params)
-    if not isinstance(grads, dict) or key not in grads:
-        keys = sorted(grads) if isinstance(grads, dict) else None
-        fb.fail(f"backprop_two_layer must return a dict with keys 'dW1', 'db1', "
-                f"'dW2', 'db2'; got {fb.describe_type(grads)}"
-                + (f" with keys {keys}" if keys is not None else "") + ".")
-    param = points_to
-
-    def loss_of(value):
-        p = dict(params)
-        p[param] = value
-        return _bp_loss(X, y, p)
-
-    expected = fd(loss_of, params[param])
-    fb.check_shape(key, grads[key], params[param].shape,
-                   f"{key} must have the shape of {param} {params[param].shape}.")
-    fb.check_close(key, grads[key], expected, rtol=1e-5, atol=1e-9,
-                   factors=BP_FACTORS,
-                   context=f"(finite differences; X {X.shape}, H = {BP_H}, "
-                   f"y {y.shape})", hint=BP_HINT)
+# ---------------------------------------------------------------- backward
 
 
 @pytest.mark.points(2)
-def test_backprop_two_layer__dW2_matches_finite_differences(ch03):
-    _check_bp(ch03, "dW2", "W2")
+def test_backward__runs_every_layer_in_reverse(ch03):
+    rng = np.random.default_rng(8)
+    l1, W1, b1 = dense(ch03, 3, 4, seed=8)
+    l2, W2, b2 = dense(ch03, 4, 2, seed=9)
+    layers = [l1, ch03.Tanh(), l2, ch03.Sigmoid()]
+    X, dY = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
 
+    def out(X_, W1_=W1):
+        A = np.tanh(X_ @ W1_ + b1) @ W2 + b2
+        return float(np.sum(dY / (1 + np.exp(-A))))
 
-@pytest.mark.points(1)
-def test_backprop_two_layer__db2_matches_finite_differences(ch03):
-    _check_bp(ch03, "db2", "b2")
-
-
-@pytest.mark.points(2)
-def test_backprop_two_layer__dW1_matches_finite_differences(ch03):
-    _check_bp(ch03, "dW1", "W1")
-
-
-@pytest.mark.points(1)
-def test_backprop_two_layer__db1_matches_finite_differences(ch03):
-    _check_bp(ch03, "db1", "b1")
+    ch03.forward(layers, X)
+    dX = ch03.backward(layers, dY)
+    rule = ("Walk the list from the last layer to the first; each layer's dX is "
+            "the dY of the layer before it.")
+    fb.check_close("backward(layers, dY)", dX, fd(out, X), rtol=1e-5, atol=1e-8,
+                   context="for Dense(3, 4), Tanh, Dense(4, 2), Sigmoid "
+                   "(finite differences)",
+                   hint="The result is the gradient with respect to the first "
+                   "layer's input.", rule=rule)
+    dW1 = read_dict(l1, "grads", ("W", "b"), "the first Dense")["W"]
+    fb.check_close("first layer's grads['W']", dW1, fd(lambda w: out(X, w), W1),
+                   rtol=1e-5, atol=1e-8, context="after backward(layers, dY)",
+                   hint="Every layer of the list runs its backward once.", rule=rule)

@@ -5,11 +5,17 @@ and catch common mistakes in the places where those mistakes are.
 (b) The stubs generated from the solutions get 0 points, every test saying the
     exercise is not attempted yet.
 (c) Every mutant in ``tests/mutants/chNN_<mistake>.py`` (only the wrong
-    function or functions) is appended to a copy of the chapter's solution
-    (later definitions override earlier ones). The chapter must then lose
-    points in each mutated exercise, and only there (or in an exercise whose
-    reference solution calls the mutated function); every failing test must
-    give the student a reason, never a grader error.
+    function or functions; for a method, a subclass of the same name that
+    overrides it, ``class Dense(Dense): def backward(...)``) is appended to a
+    copy of the chapter's solution (later definitions override earlier ones).
+    The chapter must then lose points in each mutated exercise (``Dense_backward``
+    for a method), and only there (or in an exercise whose reference solution
+    calls the mutated function); every failing test must give the student a
+    reason, never a grader error.
+(d) Trivial answers earn nothing: every solution block replaced by
+    ``return <its first argument>`` (the input unchanged), or by an array of
+    zeros of that argument's shape, gets 0 points in every chapter of the
+    engine track.
 
 Each grading run covers one chapter only. The mutants are graded two at a time
 (the machine has two cores) by one module-wide fixture.
@@ -34,9 +40,10 @@ PARALLEL = 2
 
 #: exercise -> exercises whose reference solution calls it (they may fail too)
 CALLERS = {
-    "ch01": {"sigmoid": {"mlp_forward"}, "dense_forward": {"mlp_forward"}},
-    "ch03": {"sigmoid_backward": {"backprop_two_layer"},
-             "dense_backward": {"backprop_two_layer"}},
+    "ch01": {"LeakyReLU_forward": {"forward"}, "Dense_forward": {"forward"},
+             "Dense_init": {"Dense_forward", "forward"}},
+    "ch02": {"softmax": {"SoftmaxCrossEntropy_grad"}},
+    "ch03": {"Tanh_backward": {"backward"}, "Dense_backward": {"backward"}},
     "ch04": {"init_params": {"train_xor"}, "train_step": {"train_xor"}},
     "ch11": {"rnn_step_backward": {"rnn_backward"}},
     "ch08": {"batch_norm": {"BatchNorm_forward"},
@@ -47,6 +54,8 @@ CALLERS = {
              "MLP_call": {"train_xor"}},
     "ch12": {"reconstruction_loss_grad": {"train_autoencoder"}},
 }
+#: chapters whose exercises are the learner's engine (proof (d))
+ENGINE_TRACK = ("ch01", "ch02", "ch03")
 
 
 def _mutated_functions(path: Path) -> set[str]:
@@ -127,6 +136,40 @@ def test_stubs_get_zero_and_say_not_attempted(tmp_path):
              or "not attempted" not in t.reason]
     assert not wrong, "stub failures not reported as not attempted:\n" + _describe(
         wrong)
+
+
+def _trivial_solution(text: str, kind: str) -> str:
+    """The solution with every block answering its first argument, or zeros."""
+    from course_lib.grading.assign.stubs import parse_blocks
+
+    tree = ast.parse(text)
+    funcs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+    lines = text.splitlines()
+    out, pos = [], 0
+    for blk in parse_blocks(text):
+        fn = max((f for f in funcs if f.lineno < blk.begin <= f.end_lineno),
+                 key=lambda f: f.lineno)
+        args = [a.arg for a in fn.args.args if a.arg != "self"]
+        first = args[0] if args else "None"
+        value = first if kind == "input" else (
+            f"np.zeros(np.shape({first}))")
+        out += lines[pos:blk.begin - 1]
+        out.append(f"{blk.indent}return {value}")
+        pos = blk.end
+    return "\n".join(out + lines[pos:]) + "\n"
+
+
+@pytest.mark.parametrize("kind", ["input", "zeros"])
+def test_trivial_answers_earn_nothing(kind, tmp_path):
+    for path in SOLUTIONS.glob("ch*.py"):
+        text = path.read_text()
+        if path.name[:4] in ENGINE_TRACK:
+            text = _trivial_solution(text, kind)
+        (tmp_path / path.name).write_text(text)
+    report = grade(tmp_path, chapters=list(ENGINE_TRACK), include_hidden=True)
+    assert not report.errors, report.errors
+    earned = [t for t in report.tests if t.passed]
+    assert not earned, f"answers returning {kind} earn points:\n" + _describe(earned)
 
 
 def test_every_chapter_has_at_least_four_mutants():

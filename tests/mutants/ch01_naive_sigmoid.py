@@ -1,6 +1,4 @@
-"""Mistake: the textbook sigmoid, which overflows for very negative z."""
-
-import numpy as np
+"""Mistake: the textbook formula, which overflows for very negative z."""
 
 
 def sigmoid(z):

@@ -1,8 +1,8 @@
-"""Mistake: log of a softmax probability, which underflows to log(0)."""
-
-import numpy as np
+"""Mistake: log(softmax(z)), which underflows to log(0) for large logits."""
 
 
-def cross_entropy_from_logits(y_true, logits):
-    p = softmax(logits)  # noqa: F821 (the chapter's own, stable)
-    return float(-np.mean(np.log(p[np.arange(len(y_true)), y_true])))
+class SoftmaxCrossEntropy(SoftmaxCrossEntropy):
+    def loss(self, y_true, y_pred):
+        p = softmax(y_pred)
+        labels = np.asarray(y_true).astype(int)
+        return float(-np.mean(np.log(p[np.arange(len(p)), labels])))

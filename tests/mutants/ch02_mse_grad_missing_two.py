@@ -1,8 +1,6 @@
-"""Mistake: the derivative of the square loses its factor 2."""
-
-import numpy as np
+"""Mistake: the derivative of a square without its factor 2."""
 
 
-def mse_grad(y_true, y_pred):
-    y_pred = np.asarray(y_pred, dtype=float)
-    return (y_pred - y_true) / y_pred.size
+class MSE(MSE):
+    def grad(self, y_true, y_pred):
+        return (np.asarray(y_pred) - np.asarray(y_true)) / np.size(y_pred)

@@ -1,7 +1,6 @@
-"""Mistake: the loss is a sum, not the batch mean."""
-
-import numpy as np
+"""Mistake: the sum of squares instead of the mean."""
 
 
-def mse(y_true, y_pred):
-    return float(np.sum((np.asarray(y_pred) - np.asarray(y_true)) ** 2))
+class MSE(MSE):
+    def loss(self, y_true, y_pred):
+        return float(np.sum((np.asarray(y_pred) - np.asarray(y_true)) ** 2))

@@ -1,8 +1,6 @@
-"""Mistake: softmax without subtracting the row maximum (overflows)."""
-
-import numpy as np
+"""Mistake: exponentiating the raw logits (overflows for large ones)."""
 
 
 def softmax(z):
-    e = np.exp(z)
+    e = np.exp(np.asarray(z, dtype=float))
     return e / e.sum(axis=1, keepdims=True)

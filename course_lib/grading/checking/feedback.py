@@ -23,12 +23,43 @@ MAX_MESSAGE = 560
 
 
 class Feedback(AssertionError):
-    """A failed check whose message is written for the student."""
+    """A failed check whose message is written for the student.
+
+    ``rule`` is the hint ladder's second rung (the shape rule or the formula,
+    never the fixing line of code): the plugin appends it to the message when
+    the same test failed the previous time too (:mod:`.ladder`).
+    """
+
+    def __init__(self, message, rule=None):
+        super().__init__(message)
+        self.rule = rule or None
 
 
-def fail(message):
-    """Raise :class:`Feedback` with ``message``."""
-    raise Feedback(message)
+def fail(message, rule=None):
+    """Raise :class:`Feedback` with ``message`` (and the ladder's ``rule``)."""
+    raise Feedback(message, rule)
+
+
+def with_rule(rule):
+    """Context manager: a :class:`Feedback` raised inside gets ``rule`` if it has none.
+
+    >>> with with_rule("dW has the shape of W: (D_in, N) times (N, D_out)."):
+    ...     check_close("dW", dW, expected)                   # doctest: +SKIP
+    """
+    return _WithRule(rule)
+
+
+class _WithRule:
+    def __init__(self, rule):
+        self.rule = rule
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, Feedback) and not exc.rule:
+            exc.rule = self.rule
+        return False
 
 
 # --------------------------------------------------------------------- display
@@ -150,8 +181,16 @@ def as_float(name, got, hint=None):
     return float(arr.reshape(()))
 
 
-def check_shape(name, got, expected_shape, hint=None):
-    """Fail unless ``got`` is an array of exactly ``expected_shape``."""
+def check_shape(name, got, expected_shape, hint=None, rule=None):
+    """Fail unless ``got`` is an array of exactly ``expected_shape``.
+
+    ``rule`` is the hint ladder's second rung (see :class:`Feedback`).
+    """
+    with with_rule(rule):
+        return _check_shape(name, got, expected_shape, hint)
+
+
+def _check_shape(name, got, expected_shape, hint):
     arr = as_array(name, got, hint)
     expected_shape = tuple(expected_shape)
     if arr.shape == expected_shape:
@@ -203,6 +242,7 @@ def check_close(
     hint=None,
     factors=None,
     context="",
+    rule=None,
 ):
     """Fail unless ``got`` matches ``expected`` (shape, then values).
 
@@ -222,12 +262,20 @@ def check_close(
         constant factor is still reported.
     context : str, optional
         The inputs, described briefly (``"for X of shape (3, 2)"``).
+    rule : str, optional
+        The hint ladder's second rung: the shape rule or the formula, shown
+        from the second failure in a row of the same test (never the code).
 
     Returns
     -------
     ndarray
         ``got`` as an array (when it passes).
     """
+    with with_rule(rule):
+        return _check_close(name, got, expected, rtol, atol, hint, factors, context)
+
+
+def _check_close(name, got, expected, rtol, atol, hint, factors, context):
     expected = np.asarray(expected, dtype=float)
     arr = check_shape(name, got, expected.shape, hint)
     ok = close_enough(arr, expected, rtol, atol)

@@ -41,6 +41,7 @@ from pathlib import Path
 import pytest
 
 from course_lib.grading.checking import remote
+from course_lib.grading.checking.ladder import Ladder
 from course_lib.grading.checking.remote import (
     ImportFailed,
     MissingFunction,
@@ -221,6 +222,10 @@ class GradingRecorder:
         self.meta: dict[str, dict] = {}
         self.done: set[str] = set()
         self.t0 = time.monotonic()
+        folder = (config.getoption("target", default=None)
+                  or os.environ.get("COURSE_TARGET") or "")
+        self.ladder = Ladder(folder=os.path.realpath(folder) if folder
+                             else f"{config.rootpath}/exercises")
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_text("")
@@ -282,6 +287,11 @@ class GradingRecorder:
                     outcome_, kind, reason = "failed", "xfail", "expected failure"
             else:
                 kind, reason = classify(exc)
+                rule = getattr(exc, "rule", None)
+                if kind == "assert" and rule and self.ladder.failures_before(
+                        item.nodeid) >= 1:
+                    tail = _shorten(f" Hint: {rule}", 300)
+                    reason = _shorten(reason, _MAX_REASON - len(tail)) + " " + tail
                 grader_fault = kind == "grader_error" or (
                     rep.when != "call"
                     and not isinstance(exc, (StudentProblem, AssertionError)))
@@ -289,6 +299,8 @@ class GradingRecorder:
                 if rep.when == "teardown":
                     return
             self.done.add(item.nodeid)
+            if outcome_ in ("passed", "failed"):
+                self.ladder.record(item.nodeid, outcome_ == "failed")
             pts = meta["points"] or 0
             self.emit({"type": "result", **meta, "outcome": outcome_, "kind": kind,
                        "reason": reason, "score": pts if outcome_ == "passed" else 0,
@@ -300,6 +312,7 @@ class GradingRecorder:
 
     def pytest_sessionfinish(self, session, exitstatus):
         remote.reap_strays()
+        self.ladder.save()
         self.emit({"type": "finished", "exitstatus": int(exitstatus),
                    "duration": round(time.monotonic() - self.t0, 3)})
 

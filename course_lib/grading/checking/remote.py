@@ -261,6 +261,7 @@ class _Worker:
         self.errors = self.cmd = None
         self.refuse_engine = REFUSE_ENGINE or os.environ.get(
             "COURSE_REFUSE_ENGINE") == "1"
+        self.path_before: list[str] = []
         _LIVE_WORKERS.add(self)
 
     # -- lifecycle -----------------------------------------------------------------
@@ -323,7 +324,8 @@ class _Worker:
         errors.close()
         init = {"op": "import", "target_dir": self.target_dir,
                 "module": self.module_name, "rlimits": self.rlimits,
-                "limit": self.limit, "refuse_engine": self.refuse_engine}
+                "limit": self.limit, "refuse_engine": self.refuse_engine,
+                "path_before": self.path_before}
         try:
             reply = self._roundtrip(init, time.monotonic() + timeout)
         except TimeoutError:
@@ -590,6 +592,12 @@ class StudentModule:
         Make importing ``course_lib``'s engine from the student's file fail with
         a message saying that exercise code uses numpy only (``course_lib.grading``
         stays importable). Default: :data:`REFUSE_ENGINE`.
+    path_before : sequence of str
+        Folders the worker puts on ``sys.path`` before ``target_dir``, so that
+        the modules they hold shadow the student's files of the same name (the
+        graded tests supply reference modules of earlier chapters this way). A
+        folder the worker cannot see or read (a sandbox) is skipped by Python's
+        import system, and the student's own files are used.
 
     Notes
     -----
@@ -604,9 +612,11 @@ class StudentModule:
                  preexec_fn: Callable[[], None] | None = None, env: dict | None = None,
                  rlimits: dict | None = None, startup_timeout: float = 60.0,
                  max_message_bytes: int = MAX_MESSAGE_BYTES, python: str | None = None,
-                 budget: float | None = None, refuse_engine: bool | None = None):
+                 budget: float | None = None, refuse_engine: bool | None = None,
+                 path_before: Sequence[str] = ()):
         self._worker = _Worker(target_dir, module_name, worker_cmd_prefix, preexec_fn,
                                env, rlimits, startup_timeout, max_message_bytes, python)
+        self._worker.path_before = [str(p) for p in path_before]
         self._worker.budget = None if budget is None else float(budget)
         if refuse_engine is not None:
             self._worker.refuse_engine = bool(refuse_engine)

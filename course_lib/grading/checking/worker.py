@@ -229,6 +229,8 @@ class _Worker:
             return {"ok": False, "kind": "import", "type": "FileNotFoundError",
                     "message": f"there is no {name}.py in {self.target_dir}"}
         sys.path.insert(0, self.target_dir)
+        for folder in reversed(msg.get("path_before") or []):
+            sys.path.insert(0, str(folder))
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

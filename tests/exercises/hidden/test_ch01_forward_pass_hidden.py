@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from engine_io import dense
 
 from course_lib.grading.checking import feedback as fb
 
@@ -13,17 +14,17 @@ def test_sigmoid__integer_input(ch01):
     z = np.array([[-3, 0, 2]])
     expected = 1.0 / (1.0 + np.exp(-z.astype(float)))
     fb.check_close("sigmoid(z)", ch01.sigmoid(z), expected, rtol=1e-9,
-                   context="for an integer array z = [[-3, 0, 2]]",
-                   hint="Convert z to float first (np.asarray(z, dtype=float)).")
+                   context="for an array of integers",
+                   hint="The result holds floats whatever the input's dtype.")
 
 
 @pytest.mark.points(1)
-def test_mlp_forward__does_not_modify_inputs(ch01):
+def test_Dense_forward__batch_of_one_and_inputs_unchanged(ch01):
     rng = np.random.default_rng(111)
-    X = rng.normal(size=(3, 2))
-    params = {"W1": rng.normal(size=(2, 5)), "b1": rng.normal(size=5),
-              "W2": rng.normal(size=(5, 3)), "b2": rng.normal(size=3)}
-    res = ch01.call("mlp_forward", X.copy(), {k: v.copy() for k, v in params.items()})
+    layer, W, b = dense(ch01, 4, 2, seed=9)
+    X = rng.normal(size=(1, 4))
+    res = layer.call("forward", X.copy())
     fb.check_unchanged("X", X, res.args[0])
-    for key, value in params.items():
-        fb.check_unchanged(f"params['{key}']", value, res.args[1][key])
+    fb.check_close("Z", res.value, X @ W + b, rtol=1e-10,
+                   context="for a batch of one example",
+                   hint="A batch of one is still a 2-D array of one row.")

@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-from oracles import dense_grads
+from engine_io import dense, read_dict
+from oracles import dense_grads, fd
 
 from course_lib.grading.checking import feedback as fb
 
@@ -10,30 +11,41 @@ pytestmark = pytest.mark.hidden
 
 
 @pytest.mark.points(1)
-def test_dense_backward__wide_layer(ch03):
+def test_Dense_backward__batch_of_one(ch03):
     rng = np.random.default_rng(331)
-    X, W, b = rng.normal(size=(2, 6)), rng.normal(size=(6, 9)), rng.normal(size=9)
-    dZ = rng.normal(size=(2, 9))
-    dX, dW, db = fb.unpack("dense_backward", ch03.dense_backward(dZ, X, W), 3,
-                           ("dX", "dW", "db"))
-    eX, eW, eb = dense_grads(X, W, b, dZ)
-    ctx = "for X (2, 6), W (6, 9)"
-    fb.check_close("dX", dX, eX, rtol=1e-6, atol=1e-8,
-                   factors=fb.batch_factors(2, "dX"), context=ctx)
-    fb.check_close("dW", dW, eW, rtol=1e-6, atol=1e-8,
-                   factors=fb.batch_factors(2, "dW"), context=ctx)
-    fb.check_close("db", db, eb, rtol=1e-6, atol=1e-8,
-                   factors=fb.batch_factors(2, "db"), context=ctx)
+    layer, W, b = dense(ch03, 4, 3, seed=31)
+    X, dY = rng.normal(size=(1, 4)), rng.normal(size=(1, 3))
+    layer.forward(X)
+    dX = layer.backward(dY)
+    grads = read_dict(layer, "grads", ("W", "b"), "Dense")
+    eX, eW, eb = dense_grads(X, W, b, dY)
+    fb.check_close("dX", dX, eX, rtol=1e-6, atol=1e-8, context="for one example")
+    fb.check_close("grads['W']", grads["W"], eW, rtol=1e-6, atol=1e-8,
+                   context="for one example")
+    fb.check_close("grads['b']", grads["b"], eb, rtol=1e-6, atol=1e-8,
+                   context="for one example",
+                   hint="db keeps the shape of b, whatever the batch size.")
 
 
 @pytest.mark.points(1)
-def test_backprop_two_layer__does_not_modify_params(ch03):
-    rng = np.random.default_rng(332)
-    X, y = rng.normal(size=(4, 3)), rng.uniform(size=(4, 2))
-    params = {"W1": rng.normal(size=(3, 5)), "b1": rng.normal(size=5),
-              "W2": rng.normal(size=(5, 2)), "b2": rng.normal(size=2)}
-    res = ch03.call("backprop_two_layer", X.copy(), y.copy(),
-                    {k: v.copy() for k, v in params.items()})
-    for key, value in params.items():
-        fb.check_unchanged(f"params['{key}']", value, res.args[2][key],
-                           "backprop_two_layer computes gradients only.")
+def test_Tanh_backward__saturated_units(ch03):
+    Z = np.array([[-30.0, -5.0, 0.0, 5.0, 30.0]])
+    dY = np.ones_like(Z)
+    layer = ch03.Tanh()
+    layer.forward(Z)
+    res = layer.call("backward", dY)
+    fb.check_no_warnings("Tanh.backward for large |Z|", res.warnings,
+                         "Saturated units have a slope near 0, never a NaN.")
+    expected = fd(lambda z: float(np.sum(np.tanh(z))), Z)
+    fb.check_close("dZ", res.value, expected, rtol=1e-4, atol=1e-9,
+                   context="for saturated units (large |Z|)")
+
+
+@pytest.mark.points(1)
+def test_LeakyReLU_backward__default_alpha(ch03):
+    Z = np.array([[-2.0, 3.0], [0.5, -0.5]])
+    dY = np.array([[10.0, 10.0], [10.0, 10.0]])
+    layer = ch03.LeakyReLU()
+    layer.forward(Z)
+    fb.check_close("dZ", layer.backward(dY), np.where(Z > 0, dY, 0.01 * dY),
+                   rtol=1e-12, context="with the default alpha")
