@@ -9,138 +9,132 @@
 # from solutions/ch04_xor.py. Do not edit it by hand: edit the solution
 # file and regenerate.
 # =============================================================================
-r"""Chapter 4 exercises: solving XOR with a 2-4-1 network.
+r"""Chapter 4 exercises: your engine's first network, which solves XOR.
 
-The network is the one of chapters 1 and 3 (sigmoid hidden layer, sigmoid
-output), trained with the binary cross-entropy of chapter 2 by plain gradient
-descent on the whole batch:
+``NeuralNetwork`` has the shape of the classic tutorial class
+(``__init__(input_size, hidden_size, output_size, learning_rate)``,
+``feedforward``, ``backpropagate``, ``train``), assembled from the pieces
+you wrote in chapters 1-3: two ``Dense`` layers, a ``Tanh`` hidden layer (the
+chapter's network), a ``Sigmoid`` output and the ``BinaryCrossEntropy`` loss.
 
 .. math::
-    A_1 = \sigma(X W_1 + b_1), \quad \hat{y} = \sigma(A_1 W_2 + b_2), \quad
-    L = -\frac{1}{N} \sum_{i} \left[ y_i \log \hat{y}_i
-        + (1 - y_i) \log (1 - \hat{y}_i) \right]
+    A_1 = \tanh(X W_1 + b_1), \quad \hat{y} = \sigma(A_1 W_2 + b_2), \quad
+    L = \mathrm{BCE}(y, \hat{y})
 
-With a sigmoid output, the gradient of this loss with respect to the output
-pre-activation ``Z2`` is simply ``(y_hat - y) / N``.
+Training is plain gradient descent on the whole batch: forward, loss,
+backward through the layers (each fills its ``grads``), then every parameter
+moves against its gradient, :math:`w \leftarrow w - \text{lr}\, \partial L /
+\partial w`.
+
+When chapter 4 is graded, the reference versions of chapters 1-3 may stand in
+for yours (a mistake there costs points only there); when you run your
+engine, your own files are used.
 
 Use numpy only. Check your work with ``course grade ch04``.
 """
 
 import numpy as np
+from ch02_loss import BinaryCrossEntropy
+from ch03_chain_rule import Dense, Sigmoid, Tanh, backward, forward
 
 #: The four XOR inputs, shape (4, 2), and their labels, shape (4, 1).
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
 
 
-def _sigmoid(z):
-    """Stable logistic sigmoid (given: the chapter 1 solution)."""
-    z = np.asarray(z, dtype=float)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def init_params(n_in, n_hidden, n_out, seed):
-    r"""Random initial parameters for the two-layer network (Xavier normal).
-
-    Draw every weight independently from a normal distribution with mean 0
-    and the Xavier (Glorot) standard deviation of its layer; set the biases to
-    zero. Use ``rng = np.random.default_rng(seed)`` and draw ``W1`` first,
-    then ``W2``, so that the same seed always gives the same network.
-
-    .. math:: W_1 \sim \mathcal{N}\left(0, \frac{2}{n_{in} + n_{hidden}}\right),
-              \quad
-              W_2 \sim \mathcal{N}\left(0, \frac{2}{n_{hidden} + n_{out}}\right)
-
-    (the second argument of :math:`\mathcal{N}` is the variance).
+class NeuralNetwork:
+    """A network with one hidden layer, trained by full-batch gradient descent.
 
     Parameters
     ----------
-    n_in, n_hidden, n_out : int
-        Layer widths.
+    input_size, hidden_size, output_size : int
+        Layer widths (2, 4 and 1 for XOR).
+    learning_rate : float
+        Step size of gradient descent.
     seed : int
-        Seed of the random generator.
+        The first ``Dense`` layer gets ``seed``, the second ``seed + 1``.
 
-    Returns
-    -------
-    params : dict of ndarray
-        ``"W1"`` (n_in, n_hidden), ``"b1"`` (n_hidden,),
-        ``"W2"`` (n_hidden, n_out), ``"b2"`` (n_out,).
+    Attributes
+    ----------
+    layers : list
+        ``[Dense(input_size, hidden_size), Tanh(), Dense(hidden_size,
+        output_size), Sigmoid()]``, your own layers.
+    loss : BinaryCrossEntropy
+    learning_rate : float
     """
-    raise NotImplementedError('Exercise 4.1: one default_rng(seed); Xavier-normal weights; zero biases')
+
+    def __init__(self, input_size, hidden_size, output_size, learning_rate, seed=0):
+        """Build the four layers and the loss (see the class docstring)."""
+        raise NotImplementedError('Exercise 4.1: the four layers (seeds seed, seed + 1), the loss and the rate')
+
+    def feedforward(self, X):
+        """The network's output for a batch.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, input_size)
+
+        Returns
+        -------
+        y_hat : ndarray, shape (N, output_size)
+            Probabilities in (0, 1).
+        """
+        raise NotImplementedError('Exercise 4.2: run X through the layers')
+
+    def backpropagate(self, X, y):
+        """One step of gradient descent on the batch ``(X, y)``.
+
+        Forward pass, loss, the loss's gradient, backward through every layer,
+        then each parameter of each layer moves by ``-learning_rate`` times its
+        gradient, **in place** (``p -= ...``, so the layer keeps its arrays).
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, input_size)
+        y : ndarray, shape (N, output_size)
+            Targets in {0, 1}.
+
+        Returns
+        -------
+        float
+            The loss **before** the update.
+        """
+        raise NotImplementedError('Exercise 4.3: forward, loss, backward from its gradient; then the update')
+
+    def train(self, X, y, epochs):
+        """Train for ``epochs`` full-batch steps.
+
+        Returns
+        -------
+        list of float
+            The loss of every epoch (before its update), ``epochs`` of them.
+        """
+        raise NotImplementedError('Exercise 4.4: one backpropagate per epoch, keeping each loss')
+
+    def predict(self, X):
+        """Class labels: 1 where the output is above 0.5, else 0.
+
+        Returns
+        -------
+        ndarray of int, shape (N, output_size)
+        """
+        raise NotImplementedError('Exercise 4.5: threshold the output at 0.5, as integers')
 
 
-def train_step(params, X, y, lr):
-    r"""One step of gradient descent on the whole batch; returns the loss.
+def train_xor(seed=0):
+    """A ``NeuralNetwork(2, 4, 1, ...)`` trained until it gets all four XOR points.
 
-    Run the forward pass, compute the binary cross-entropy ``L`` (the batch
-    mean, see the module docstring), backpropagate, then update every
-    parameter **in place**:
-
-    .. math:: \theta \leftarrow \theta - \mathrm{lr}\,
-              \frac{\partial L}{\partial \theta}
-
-    With ``dZ2 = (y_hat - y) / N`` the rest is chapter 3: ``dW2 = A1.T @ dZ2``,
-    ``dA1 = dZ2 @ W2.T``, and so on. Compute all four gradients before
-    changing any parameter.
+    Choose the learning rate and the number of epochs yourself (the chapter's
+    experiments tell you what works); training must take under 10 seconds.
 
     Parameters
     ----------
-    params : dict of ndarray
-        ``"W1"``, ``"b1"``, ``"W2"``, ``"b2"`` as made by :func:`init_params`.
-        Updated in place: after the call, ``params`` holds the new values.
-    X : ndarray, shape (N, n_in)
-        Inputs.
-    y : ndarray, shape (N, n_out)
-        Targets, 0 or 1.
-    lr : float
-        Learning rate.
+    seed : int
+        Passed to the network.
 
     Returns
     -------
-    float
-        The loss **before** the update.
+    NeuralNetwork
+        A trained network whose ``predict(XOR_X)`` equals ``XOR_Y``.
     """
-    raise NotImplementedError('Exercise 4.2: forward, loss, backward from dZ2, then update every array')
-
-
-def predict(params, X):
-    r"""Class labels: 1 where the network's output is above 0.5, else 0.
-
-    Parameters
-    ----------
-    params : dict of ndarray
-        The network's parameters.
-    X : ndarray, shape (N, n_in)
-        Inputs.
-
-    Returns
-    -------
-    ndarray of int, shape (N, 1)
-        Zeros and ones (an integer array, not booleans).
-    """
-    raise NotImplementedError('Exercise 4.3: forward pass, then threshold at 0.5 and convert to int')
-
-
-def train_xor(epochs=2000, lr=2.0, seed=0):
-    r"""Train a 2-4-1 network on XOR and return its parameters.
-
-    Start from ``init_params(2, 4, 1, seed)`` and call :func:`train_step` on
-    the four XOR examples (``XOR_X``, ``XOR_Y``) ``epochs`` times.
-
-    Parameters
-    ----------
-    epochs : int, optional
-        Number of full-batch gradient steps.
-    lr : float, optional
-        Learning rate.
-    seed : int, optional
-        Seed passed to :func:`init_params`.
-
-    Returns
-    -------
-    params : dict of ndarray
-        Trained parameters with which :func:`predict` gets all four XOR
-        examples right.
-    """
-    raise NotImplementedError('Exercise 4.4: initialise, then loop train_step over the epochs')
+    raise NotImplementedError('Exercise 4.6: a 2-4-1 network, a learning rate that works, enough epochs')

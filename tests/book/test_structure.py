@@ -141,3 +141,40 @@ def test_intro_covers_every_reader():
         "course grade",
     ):
         assert word in text, f"intro.md does not mention {word!r}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_exercises_numbered_like_the_files(path):
+    """Exercise N.k of the book is the k-th solution block of chapter N's file.
+
+    sphinx-exercise numbers exercises across the whole course, so every block is
+    ``:nonumber:`` and its title starts with ``N.k`` (or ``N.k and N.k+1`` for one
+    exercise over two blocks); written exercises say "not graded".
+    """
+    from course_lib.grading.stubs import parse_blocks
+
+    n = int(path.stem[:2])
+    solution = next((ROOT / "solutions").glob(f"ch{n:02d}_*.py"))
+    blocks = len(parse_blocks(solution.read_text(), solution.name))
+    lines = markdown(path).splitlines()
+    titles, options = [], []
+    for j, line in enumerate(lines):
+        m = re.match(r"^(?::{3,}|`{3,})\{exercise\}\s*(.*)$", line)
+        if m:
+            titles.append(m.group(1))
+            opts = []
+            for nxt in lines[j + 1:]:
+                if not nxt.startswith(":"):
+                    break
+                opts.append(nxt.strip())
+            options.append(opts)
+    assert titles, f"{path.name}: no exercises"
+    lead = r"(\d+\.\d+)(?: and (\d+\.\d+))?\s"
+    numbers = [re.match(lead, t + " ") for t in titles]
+    assert all(numbers), f"{path.name}: exercise titles must start with N.k: {titles}"
+    graded = [m.groups() for t, m in zip(titles, numbers) if "not graded" not in t]
+    listed = [x for pair in graded for x in pair if x]
+    assert listed == [f"{n}.{k}" for k in range(1, blocks + 1)], (
+        f"{path.name}: exercises {listed} vs {blocks} blocks in {solution.name}")
+    for title, opts in zip(titles, options):
+        assert ":nonumber:" in opts, f"{path.name}: {title} needs :nonumber:"

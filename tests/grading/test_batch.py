@@ -194,7 +194,9 @@ def class_dir(tmp_path_factory):
     _zip(subs / "zipped.zip", {f"work/exercises/{CH01}.py": SOLUTION01})
     (subs / "empty").mkdir()
     (subs / "corrupt.zip").write_bytes(b"PK\x03\x04 garbage")
-    wrong = SOLUTION01.replace("return X @ W + b", "return X @ W")
+    wrong = SOLUTION01.replace('self.X @ self.params["W"] + self.params["b"]',
+                               'self.X @ self.params["W"]')
+    assert wrong != SOLUTION01
     (subs / "wrong").mkdir()
     (subs / "wrong" / f"{CH01}.py").write_text(wrong)
     return root
@@ -221,7 +223,7 @@ def test_grade_batch_command(graded_class, points):
     assert by_id["good"]["ch01"] == by_id["zipped"]["ch01"] == str(points["ch01"])
     assert by_id["good"]["ch02"] == ""  # not graded in this batch
     assert by_id["empty"]["total"] == by_id["corrupt"]["total"] == "0"
-    # forgetting the bias fails every dense_forward and mlp_forward test
+    # forgetting the bias fails Dense_forward's and forward's tests
     assert 0 < float(by_id["wrong"]["ch01"]) < points["ch01"]
     for sid in by_id:
         results = json.loads((out / sid / "results.json").read_text())
@@ -250,33 +252,33 @@ def test_degraded_mode_still_grades_and_says_so(class_dir, tmp_path, points):
 
 
 def test_submission_time_limit_keeps_partial_credit(tmp_path):
-    slow = SOLUTION01 + "\n\nimport time\n\n\ndef mlp_forward(X, params):\n" \
-                        "    time.sleep(60)\n"
+    slow = SOLUTION01 + ("\n\nimport time\n\n\nclass Dense(Dense):\n"
+                         "    def forward(self, X):\n        time.sleep(60)\n")
     subs = tmp_path / "subs"
     (subs / "slow").mkdir(parents=True)
     (subs / "slow" / f"{CH01}.py").write_text(slow)
-    # public tests only: mlp_forward's tests are the last of the file
+    # public tests only: Dense.forward's tests (4 s each) and forward's, which
+    # uses Dense, are the last of the file: together they outlast the 16 s
     tests = tmp_path / "t" / "tests" / "exercises"
     tests.mkdir(parents=True)
-    for name in ("conftest.py", f"test_{CH01}.py"):
+    for name in ("conftest.py", "oracles.py", "engine_io.py", f"test_{CH01}.py"):
         shutil.copy(REPO / "tests" / "exercises" / name, tests / name)
     ch = build(tests_dir=tests)["chapters"]["ch01"]
-    points = {"ch01": ch["points"], "mlp_forward": ch["exercises"]["mlp_forward"][
-        "points"]}
-    settings = batch.Settings(chapters=("ch01",), timeout_per_test=3,
+    lost = sum(ch["exercises"][name]["points"] for name in ("Dense_forward", "forward"))
+    settings = batch.Settings(chapters=("ch01",), timeout_per_test=4,
                               timeout_per_submission=16, tests_dir=tests,
                               limits=sandbox.Limits(memory_mb=768))
     (o,) = batch.run_batch(subs, tmp_path / "out", settings, progress=False)
     assert o.problem == ""
-    # every other exercise keeps its points; mlp_forward's tests time out or
+    # every other exercise keeps its points; the slow tests time out or
     # are not reached before the run's limit
-    assert o.scores["ch01"] == points["ch01"] - points["mlp_forward"]
+    assert o.scores["ch01"] == ch["points"] - lost
     assert "time limit" in o.chapter_problems["run"]
 
 
 def test_feedback_is_readable_text(graded_class):
     text = (graded_class[1] / "wrong" / "feedback.txt").read_text()
-    assert "dense_forward" in text
+    assert "Dense_forward" in text
     assert "Traceback" not in text
     io.StringIO(text).read()  # plain text, no control characters needed
     assert not any(ord(c) < 9 for c in text)

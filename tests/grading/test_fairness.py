@@ -44,7 +44,8 @@ CALLERS = {
              "Dense_init": {"Dense_forward", "forward"}},
     "ch02": {"softmax": {"SoftmaxCrossEntropy_grad"}},
     "ch03": {"Tanh_backward": {"backward"}, "Dense_backward": {"backward"}},
-    "ch04": {"init_params": {"train_xor"}, "train_step": {"train_xor"}},
+    "ch04": {f"NeuralNetwork_{name}": {"train_xor"} for name in (
+        "init", "feedforward", "backpropagate", "train", "predict")},
     "ch11": {"rnn_step_backward": {"rnn_backward"}},
     "ch08": {"batch_norm": {"BatchNorm_forward"},
              "batch_norm_backward": {"BatchNorm_backward"}},
@@ -54,8 +55,14 @@ CALLERS = {
              "MLP_call": {"train_xor"}},
     "ch12": {"reconstruction_loss_grad": {"train_autoencoder"}},
 }
+CALLERS["ch04"]["NeuralNetwork_feedforward"] |= {
+    "NeuralNetwork_backpropagate", "NeuralNetwork_train", "NeuralNetwork_predict"}
+CALLERS["ch04"]["NeuralNetwork_backpropagate"] |= {"NeuralNetwork_train"}
+CALLERS["ch04"]["NeuralNetwork_init"] |= {
+    "NeuralNetwork_feedforward", "NeuralNetwork_backpropagate", "NeuralNetwork_train",
+    "NeuralNetwork_predict"}
 #: chapters whose exercises are the learner's engine (proof (d))
-ENGINE_TRACK = ("ch01", "ch02", "ch03")
+ENGINE_TRACK = ("ch01", "ch02", "ch03", "ch04")
 
 
 def _mutated_functions(path: Path) -> set[str]:

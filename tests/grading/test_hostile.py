@@ -42,8 +42,9 @@ CH01 = "ch01_forward_pass"
 CH02 = "ch02_loss"
 MARKER = "987654"  # argument of the sleeping children the fork case leaves
 
-# A wrong but well-formed ch02: three of its five functions return values
-# that are off (right shapes), so it earns partial credit.
+# A wrong but well-formed ch02: three of its exercises return values that are
+# off (right shapes), so it earns partial credit (softmax also feeds
+# SoftmaxCrossEntropy.grad).
 WRONG = """
 
 def _off(f):
@@ -52,20 +53,22 @@ def _off(f):
     return g
 
 
-for _name in ("mse", "binary_cross_entropy", "softmax"):
-    globals()[_name] = _off(globals()[_name])
+MSE.loss = _off(MSE.loss)
+BinaryCrossEntropy.loss = _off(BinaryCrossEntropy.loss)
+softmax = _off(softmax)
 """
 
-#: case -> (fragment, exercise it breaks; "*" = the whole chapter)
+#: case -> (fragment, exercises it breaks; "*" = the whole chapter)
 BREAKING = {
     "loop_at_import": ("loop_at_import.py", "*"),
     "exit_at_import": ("exit_at_import.py", "*"),
     "syntax_error": (None, "*"),
-    "sleep_in_softmax": ("sleep_in_softmax.py", "softmax"),
-    "os_exit_in_mse": ("os_exit_in_mse.py", "mse"),
-    "allocate_in_bce": ("allocate_in_bce.py", "binary_cross_entropy"),
-    "flood_stdout": ("flood_stdout_in_mse_grad.py", "mse_grad"),
-    "spawn_children": ("spawn_children_in_ce.py", "cross_entropy_from_logits"),
+    # SoftmaxCrossEntropy.grad calls softmax
+    "sleep_in_softmax": ("sleep_in_softmax.py", "softmax SoftmaxCrossEntropy_grad"),
+    "os_exit_in_mse": ("os_exit_in_mse.py", "MSE_loss"),
+    "allocate_in_bce": ("allocate_in_bce.py", "BinaryCrossEntropy_loss"),
+    "flood_stdout": ("flood_stdout_in_mse_grad.py", "MSE_grad"),
+    "spawn_children": ("spawn_children_in_ce.py", "SoftmaxCrossEntropy_loss"),
 }
 CHEATING = {
     "patch_numpy_pytest": "patch_numpy_and_pytest.py",
@@ -103,8 +106,8 @@ def graded(tmp_path_factory):
     tests = root / "graded-tests" / "tests" / "exercises"
     tests.mkdir(parents=True)
     src = REPO / "tests" / "exercises"
-    # the tests of chapters 1 and 2 and the oracles they import
-    for name in ("conftest.py", "oracles.py", f"test_{CH01}.py",
+    # the tests of chapters 1 and 2 and the helpers they import
+    for name in ("conftest.py", "oracles.py", "engine_io.py", f"test_{CH01}.py",
                  f"test_{CH02}.py"):
         shutil.copy(src / name, tests / name)
     subs = root / "submissions"
@@ -170,8 +173,8 @@ def test_wrong_baseline_earns_partial_credit(graded):
     o = graded["outcomes"]["wrong_baseline"]
     m = graded["manifest"]
     assert o.scores["ch01"] == _points(m, "ch01")
-    kept = _points(m, "ch02", "mse_grad") + _points(m, "ch02",
-                                                     "cross_entropy_from_logits")
+    kept = sum(_points(m, "ch02", name) for name in (
+        "MSE_grad", "BinaryCrossEntropy_grad", "SoftmaxCrossEntropy_loss"))
     assert o.scores["ch02"] == kept
 
 
@@ -182,7 +185,7 @@ def test_breaking_submission_costs_only_what_it_breaks(graded, case):
     broken = BREAKING[case][1]
     assert o.problem == "", o.problem
     assert o.scores["ch01"] == _points(m, "ch01"), "a ch02 problem cost ch01 points"
-    expected = _points(m, "ch02") - _points(m, "ch02", broken)
+    expected = _points(m, "ch02") - sum(_points(m, "ch02", b) for b in broken.split())
     assert o.scores["ch02"] == expected, (case, o.scores, o.chapter_problems)
 
 

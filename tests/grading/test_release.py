@@ -51,7 +51,7 @@ def test_bundle_layout(bundle):
         "book/03_chain_rule.ipynb"}
     assert {n for n in names if n.startswith("tests/")} == {
         "tests/exercises/conftest.py", "tests/exercises/oracles.py",
-        "tests/exercises/test_ch01_forward_pass.py",
+        "tests/exercises/engine_io.py", "tests/exercises/test_ch01_forward_pass.py",
         "tests/exercises/test_ch02_loss.py", "tests/exercises/test_ch03_chain_rule.py"}
     # the shared oracles ship byte for byte (the public tests import them)
     assert (root / "tests/exercises/oracles.py").read_bytes() == (
@@ -307,8 +307,8 @@ def test_manifest_check_detects_drift(tmp_path, capsys, manifest):
     assert json.loads(saved.read_text()) == manifest
     assert cli.main(["manifest", "--check", str(saved)]) == 0
     data = json.loads(saved.read_text())
-    data["chapters"]["ch02"]["exercises"]["mse"]["points"] += 1
+    data["chapters"]["ch02"]["exercises"]["MSE_loss"]["points"] += 1
     saved.write_text(json.dumps(data))
     assert cli.main(["manifest", "--check", str(saved)]) == 1
     err = capsys.readouterr().err
-    assert "chapters.ch02.exercises.mse.points" in err
+    assert "chapters.ch02.exercises.MSE_loss.points" in err

@@ -1,6 +1,6 @@
-"""Mistake: predict returns booleans instead of 0/1 integers."""
+"""Mistake: predict returns booleans, not the integers 0 and 1."""
 
 
-def predict(params, X):
-    A1 = _sigmoid(X @ params["W1"] + params["b1"])  # noqa: F821 (the chapter's own)
-    return _sigmoid(A1 @ params["W2"] + params["b2"]) > 0.5  # noqa: F821
+class NeuralNetwork(NeuralNetwork):
+    def predict(self, X):
+        return self.feedforward(X) > 0.5

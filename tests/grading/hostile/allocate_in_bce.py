@@ -1,4 +1,4 @@
-"""Hostile: binary_cross_entropy allocates memory without bound.
+"""Hostile: BinaryCrossEntropy.loss allocates memory without bound.
 
 The arrays are never written, so only the address-space limit stops it
 (quickly) rather than the time limit.
@@ -7,7 +7,8 @@ The arrays are never written, so only the address-space limit stops it
 import numpy as np
 
 
-def binary_cross_entropy(y_true, y_pred, eps=1e-12):
-    hoard = []
-    while True:
-        hoard.append(np.empty(64 * 1024 * 1024, dtype=np.uint8))
+class BinaryCrossEntropy(BinaryCrossEntropy):  # noqa: F821 (the chapter's class)
+    def loss(self, y_true, y_pred):
+        hoard = []
+        while True:
+            hoard.append(np.empty(64 * 1024 * 1024, dtype=np.uint8))

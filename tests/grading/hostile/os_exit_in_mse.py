@@ -1,7 +1,8 @@
-"""Hostile: mse kills its own process without cleanup."""
+"""Hostile: MSE.loss kills its own process without cleanup."""
 
 import os
 
 
-def mse(y_true, y_pred):
-    os._exit(0)
+class MSE(MSE):  # noqa: F821 (the chapter's class)
+    def loss(self, y_true, y_pred):
+        os._exit(0)

@@ -1,4 +1,4 @@
-"""Hostile: cross_entropy_from_logits leaves sleeping processes behind.
+"""Hostile: SoftmaxCrossEntropy.loss leaves sleeping processes behind.
 
 One child in the worker's session, one in a session of its own, one
 double-forked daemon with an empty environment, then as many more children
@@ -20,13 +20,14 @@ def _daemon():
     os.waitpid(pid, 0)
 
 
-def cross_entropy_from_logits(y_true, logits):
-    subprocess.Popen(["sleep", "987654"])
-    subprocess.Popen(["sleep", "987654"], start_new_session=True)
-    _daemon()
-    for _ in range(100):
-        try:
-            subprocess.Popen(["sleep", "987654"])
-        except OSError:
-            break
-    return 0.0
+class SoftmaxCrossEntropy(SoftmaxCrossEntropy):  # noqa: F821 (the chapter's)
+    def loss(self, y_true, y_pred):
+        subprocess.Popen(["sleep", "987654"])
+        subprocess.Popen(["sleep", "987654"], start_new_session=True)
+        _daemon()
+        for _ in range(100):
+            try:
+                subprocess.Popen(["sleep", "987654"])
+            except OSError:
+                break
+        return 0.0
