@@ -151,7 +151,7 @@ def test_exercises_numbered_like_the_files(path):
     ``:nonumber:`` and its title starts with ``N.k`` (or ``N.k and N.k+1`` for one
     exercise over two blocks); written exercises say "not graded".
     """
-    from course_lib.grading.stubs import parse_blocks
+    from course_lib.grading.assign.stubs import parse_blocks
 
     n = int(path.stem[:2])
     solution = next((ROOT / "solutions").glob(f"ch{n:02d}_*.py"))
