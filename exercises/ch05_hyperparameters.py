@@ -9,16 +9,35 @@
 # from solutions/ch05_hyperparameters.py. Do not edit it by hand: edit the solution
 # file and regenerate.
 # =============================================================================
-"""Chapter 5 exercises: mini-batches, optimizers, schedules, early stopping.
+"""Chapter 5 exercises: your engine at any depth, with optimizer objects.
 
-The optimizer steps here are *functions*: they return new arrays and never
-change their inputs (``course_lib``'s optimizer objects, by contrast, update
-the parameter arrays in place).
+This file generalises chapter 4's ``NeuralNetwork``: a ``Sequential`` model
+holds any list of your layers, optimizer objects update its parameters, and
+``train`` runs epochs of shuffled mini-batches. The protocol:
+
+* ``model.params`` and ``model.grads`` are flat dicts keyed
+  ``"<layer index>.<name>"`` (``"0.W"``, ``"0.b"``, ``"2.W"``, ...) whose
+  values are **the layers' own arrays** (not copies), so that an optimizer
+  that updates ``params`` in place updates the layers;
+* an optimizer's ``step(params, grads)`` updates every array of ``params``
+  in place and keeps a separate state (velocity, moments) **per key**.
+
+When chapter 5 is graded, the reference versions of chapters 1-4 may stand in
+for yours; when you run your engine, your own files are used.
 
 Use numpy only. Check your work with ``course grade ch05``.
 """
 
 import numpy as np
+from ch02_loss import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy  # noqa: F401
+from ch03_chain_rule import (  # noqa: F401  (your engine, in one place)
+    Dense,
+    LeakyReLU,
+    Sigmoid,
+    Tanh,
+    backward,
+    forward,
+)
 
 
 def iterate_minibatches(X, y, batch_size, rng):
@@ -58,92 +77,156 @@ def iterate_minibatches(X, y, batch_size, rng):
     raise NotImplementedError('Exercise 5.1: one permutation of the indices, sliced batch_size at a time')
 
 
-def sgd_momentum_step(w, dw, velocity, lr, beta):
-    r"""One step of SGD with momentum; returns new arrays.
-
-    The course's convention (the one ``course_lib.SGD`` uses): the velocity is
-    the step itself, a decaying sum of past steps ``-lr * dw``.
-
-    .. math::
-        v \leftarrow \beta v - \mathrm{lr}\, dw, \qquad w \leftarrow w + v
-
-    With ``beta = 0`` this is plain gradient descent. (Another common
-    convention, :math:`v \leftarrow \beta v + dw;\ w \leftarrow w -
-    \mathrm{lr}\, v`, takes the same steps for a constant ``lr``, but its
-    velocity is a different quantity: use the one above.)
+class Sequential:
+    """A network of any depth: a list of layers run in order.
 
     Parameters
     ----------
-    w : ndarray, any shape
-        Parameters.
-    dw : ndarray, same shape as ``w``
-        Gradient of the loss with respect to ``w``.
-    velocity : ndarray, same shape as ``w``
-        The velocity from the previous step (zeros at the start).
+    layers : list
+        Your layers, e.g. ``[Dense(2, 16), Tanh(), Dense(16, 1), Sigmoid()]``.
+    """
+
+    def __init__(self, layers):
+        self.layers = list(layers)
+
+    def forward(self, X):
+        """The last layer's output for a batch ``X``."""
+        return forward(self.layers, X)
+
+    def backward(self, dY):
+        """Backward through every layer (each fills its ``grads``); returns dX."""
+        return backward(self.layers, dY)
+
+    @property
+    def params(self):
+        """Flat dict ``{"<i>.<name>": array}`` of every layer's parameters."""
+        return self._flat("params")
+
+    @property
+    def grads(self):
+        """Flat dict of every layer's gradients, with the keys of ``params``."""
+        return self._flat("grads")
+
+    def step(self, optimizer):
+        """One optimizer step on the model's own arrays (after a backward pass)."""
+        optimizer.step(self.params, self.grads)
+
+    def _flat(self, name):
+        """Collect the dict ``layer.<name>`` of every layer under flat keys.
+
+        Parameters
+        ----------
+        name : str
+            ``"params"`` or ``"grads"``.
+
+        Returns
+        -------
+        dict
+            ``{f"{i}.{key}": array}`` for layer ``i`` and each ``key`` of its
+            dict, in layer order; the arrays are the layers' own (no copies).
+            Layers without parameters contribute nothing.
+
+        Examples
+        --------
+        For ``[Dense(2, 3), Tanh(), Dense(3, 1)]`` the keys are
+        ``["0.W", "0.b", "2.W", "2.b"]``.
+        """
+        raise NotImplementedError("Exercise 5.2: every layer's dict, keys prefixed by the layer's index")
+
+
+class SGD:
+    r"""Gradient descent with (heavy-ball) momentum.
+
+    .. math:: v \leftarrow \mu v - \mathrm{lr}\, g, \qquad w \leftarrow w + v
+
+    (the velocity is the step itself, as in ``course_lib.SGD``). With
+    ``momentum=0`` it is plain gradient descent.
+
+    Parameters
+    ----------
     lr : float
         Learning rate.
-    beta : float
-        Momentum coefficient, in ``[0, 1)``.
-
-    Returns
-    -------
-    w : ndarray
-        The new parameters (a new array; the input ``w`` is unchanged).
-    velocity : ndarray
-        The new velocity (a new array; the input is unchanged).
-
-    Examples
-    --------
-    >>> w, v = sgd_momentum_step(np.array([1.0]), np.array([2.0]),
-    ...                          np.array([-0.5]), lr=0.1, beta=0.9)
-    >>> np.round(w, 6), np.round(v, 6)
-    (array([0.35]), array([-0.65]))
+    momentum : float
+        The coefficient :math:`\mu` in ``[0, 1)``.
     """
-    raise NotImplementedError('Exercise 5.2: new velocity first, then the step along it; no in-place ops')
+
+    def __init__(self, lr, momentum=0.0):
+        self.lr = float(lr)
+        self.momentum = float(momentum)
+        self.velocity = {}
+
+    def step(self, params, grads):
+        """Update every array of ``params`` in place.
+
+        Parameters
+        ----------
+        params : dict of ndarray
+            Updated in place (``params[k][...] = ...`` or ``params[k] += ...``).
+        grads : dict of ndarray
+            Same keys and shapes.
+
+        Each key keeps its own velocity in ``self.velocity[key]`` (zeros of the
+        parameter's shape before its first step).
+        """
+        raise NotImplementedError('Exercise 5.3: per key: its velocity (zeros at first), then the in-place step')
 
 
-def adam_step(w, dw, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    r"""One step of Adam, with bias correction; returns new arrays.
+class Adam:
+    r"""Adam: momentum and per-coordinate scaling, with bias correction.
+
+    For each parameter, at step :math:`t = 1, 2, \dots` (one ``step`` call):
 
     .. math::
-        m \leftarrow \beta_1 m + (1 - \beta_1)\, dw, \qquad
-        v \leftarrow \beta_2 v + (1 - \beta_2)\, dw^2
-
-    .. math::
-        \hat{m} = \frac{m}{1 - \beta_1^t}, \qquad
-        \hat{v} = \frac{v}{1 - \beta_2^t}, \qquad
-        w \leftarrow w - \mathrm{lr} \frac{\hat{m}}{\sqrt{\hat{v}} + \epsilon}
-
-    ``t`` counts steps from 1 (the first call has ``t = 1``). Return the
-    *uncorrected* moments ``m`` and ``v``: they are what the next step needs.
+        m \leftarrow \beta_1 m + (1 - \beta_1) g, \quad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2, \quad
+        \hat m = \frac{m}{1 - \beta_1^t}, \quad
+        \hat v = \frac{v}{1 - \beta_2^t}, \quad
+        w \leftarrow w - \mathrm{lr}\, \frac{\hat m}{\sqrt{\hat v} + \epsilon}
 
     Parameters
     ----------
-    w, dw, m, v : ndarray, all the same shape
-        Parameters, their gradient, first and second moment estimates
-        (zeros before the first step).
-    t : int
-        Step number, starting at 1.
-    lr, beta1, beta2, eps : float, optional
-        Learning rate, decay rates of the two moments, and a small number
-        that keeps the division safe.
+    lr, beta1, beta2, eps : float
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.m, self.v = {}, {}
+        self.t = 0
+
+    def step(self, params, grads):
+        """Update every array of ``params`` in place (one Adam step, ``t += 1``).
+
+        ``self.m[key]`` and ``self.v[key]`` hold each parameter's own moments
+        (zeros before its first step); ``self.t`` counts the calls.
+        """
+        raise NotImplementedError('Exercise 5.4: t += 1; per key: both moments, their bias correction, the step')
+
+
+def train(model, loss, optimizer, X, y, epochs, batch_size, seed=0):
+    """Train ``model`` with mini-batches; return the loss of every epoch.
+
+    One ``rng = np.random.default_rng(seed)`` for the whole run; each epoch
+    draws its batches with ``iterate_minibatches(X, y, batch_size, rng)``, and
+    each batch makes one step: forward, ``loss.loss``, backward from
+    ``loss.grad``, ``model.step(optimizer)``.
+
+    Parameters
+    ----------
+    model : Sequential
+    loss : a loss object (``loss`` and ``grad``)
+    optimizer : an optimizer object (``step``)
+    X : ndarray, shape (N, D)
+    y : ndarray, shape (N, K) (or (N,) for integer labels)
+    epochs, batch_size : int
+    seed : int
 
     Returns
     -------
-    w, m, v : ndarray
-        New arrays; the inputs are unchanged.
-
-    Examples
-    --------
-    On the first step the bias-corrected update is ``lr`` times the sign of
-    the gradient (up to ``eps``):
-
-    >>> z = np.zeros(2)
-    >>> w, m, v = adam_step(z, np.array([3.0, -0.5]), z, z, t=1, lr=0.1)
-    >>> np.round(w, 6)
-    array([-0.1,  0.1])
+    list of float
+        For each epoch, the mean of its batch losses weighted by batch size
+        (each computed before that batch's step).
     """
-    raise NotImplementedError('Exercise 5.3: update both moments, correct their bias with t, then step')
+    raise NotImplementedError('Exercise 5.5: one rng; per epoch, per batch: forward, loss, backward, step')
 
 
 def exponential_decay(lr0, epoch, rate):
@@ -173,7 +256,7 @@ def exponential_decay(lr0, epoch, rate):
     >>> exponential_decay(0.1, 2, 0.5)
     0.025
     """
-    raise NotImplementedError('Exercise 5.4: multiply lr0 by rate once per epoch (a power)')
+    raise NotImplementedError('Exercise 5.6: multiply lr0 by rate once per epoch (a power)')
 
 
 def early_stopping_epoch(val_losses, patience):
@@ -211,4 +294,4 @@ def early_stopping_epoch(val_losses, patience):
     >>> early_stopping_epoch([1.0, 0.8, 0.9, 0.85, 0.7], patience=3)
     4
     """
-    raise NotImplementedError('Exercise 5.5: track the best loss and a counter of epochs since it improved')
+    raise NotImplementedError('Exercise 5.7: track the best loss and a counter of epochs since it improved')

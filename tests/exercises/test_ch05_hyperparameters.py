@@ -1,8 +1,10 @@
-"""Graded tests for chapter 5: mini-batches, optimizers, schedules (22 points).
+"""Graded tests for chapter 5: the engine at any depth, optimizer objects, schedules.
 
 Oracles: rows labelled by their own index (so a batch shows which examples it
-holds and whether inputs stayed with their targets), the update formulas as
-written in the docstrings, iterated here, and hand-worked sequences.
+holds and whether inputs stayed with their targets), optimizer steps worked
+out by hand, the network's formula with finite differences of the loss for
+training, and hand-worked sequences for the schedules. The learner's layers
+of chapters 1-4 come from the reference files when those exist.
 
 ``Rng(seed)`` stands for a fresh ``np.random.default_rng(seed)`` in the
 student's worker (see ``course_lib.grading.checking.remote.Rng``).
@@ -12,6 +14,8 @@ import math
 
 import numpy as np
 import pytest
+from engine_io import read_dict, set_params
+from oracles import bce, fd, sigmoid
 
 from course_lib.grading.checking import feedback as fb
 from course_lib.grading.checking.remote import RemoteObject, Rng, StudentError
@@ -108,149 +112,291 @@ def test_iterate_minibatches__last_batch_smaller(ch05):
                 f"got {sizes}.")
 
 
-# ---------------------------------------------------------------- sgd momentum
-
-SGD_HINT = ("The course's convention: velocity = beta * velocity - lr * dw, then "
-            "w = w + velocity.")
+# ---------------------------------------------------------------- Sequential
 
 
-def _sgd_case():
-    rng = np.random.default_rng(55)
-    return (rng.normal(size=(3, 2)), rng.normal(size=(3, 2)), rng.normal(size=(3, 2)))
+def _model(ch05, sizes=(2, 5, 1), seed=0):
+    """A learner's Sequential of Dense/Tanh/.../Sigmoid with known parameters."""
+    rng = np.random.default_rng(500 + seed)
+    layers, known = [], []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layer = ch05.Dense(a, b, seed=seed + i)
+        W, bias = rng.normal(size=(a, b)), rng.normal(scale=0.5, size=b)
+        set_params(layer, W=W, b=bias)
+        known.append((W, bias))
+        layers += [layer, ch05.Tanh() if i < len(sizes) - 2 else ch05.Sigmoid()]
+    return ch05.Sequential(layers), known, layers
+
+
+def _oracle(known, X):
+    A = X
+    for i, (W, b) in enumerate(known):
+        Z = A @ W + b
+        A = np.tanh(Z) if i < len(known) - 1 else sigmoid(Z)
+    return A
+
+
+def _flat_entry(model, name, key):
+    """``model.<name>[key]`` as an array, or a Feedback naming the protocol."""
+    got = getattr(model, name)
+    if not isinstance(got, dict) or key not in got:
+        fb.fail(f"model.{name} must be a dict keyed '<layer index>.<name>' "
+                f"(such as '{key}'); got "
+                + (f"the keys {list(got)}." if isinstance(got, dict)
+                   else f"{fb.describe_type(got)}."))
+    return fb.as_array(f"{name}['{key}']", got[key])
+
+
+def _layer_params(layers):
+    return [read_dict(layer, "params", ("W", "b"), "a Dense layer")
+            for layer in layers[::2]]
 
 
 @pytest.mark.points(1)
-def test_sgd_momentum_step__hand_worked(ch05):
-    got = fb.unpack("sgd_momentum_step", ch05.sgd_momentum_step(
-        np.array([1.0]), np.array([2.0]), np.array([-0.5]), 0.1, 0.9), 2,
-        ("w", "velocity"))
-    fb.check_close("velocity", got[1], np.array([-0.65]), rtol=1e-9,
-                   context="for w=1, dw=2, velocity=-0.5, lr=0.1, beta=0.9",
-                   hint="0.9 * (-0.5) - 0.1 * 2 = -0.65. " + SGD_HINT)
-    fb.check_close("w", got[0], np.array([0.35]), rtol=1e-9,
-                   context="for w=1, dw=2, velocity=-0.5, lr=0.1, beta=0.9",
-                   hint="1 + (-0.65) = 0.35. " + SGD_HINT)
+def test_Sequential_flat__keys_and_values(ch05):
+    model, known, _ = _model(ch05, (3, 4, 2, 1))
+    got = model.params
+    keys = ["0.W", "0.b", "2.W", "2.b", "4.W", "4.b"]
+    if not isinstance(got, dict) or list(got) != keys:
+        fb.fail(f"model.params must be a dict with the keys {keys} in this order "
+                f"for Dense, Tanh, Dense, Tanh, Dense, Sigmoid; got "
+                + (f"the keys {list(got)}." if isinstance(got, dict)
+                   else f"{fb.describe_type(got)}."),
+                rule="key = f'{index of the layer}.{name of the parameter}'; layers "
+                "without parameters add no key.")
+    for n, (W, b) in zip((0, 2, 4), known):
+        fb.check_close(f"params['{n}.W']", got[f"{n}.W"], W, rtol=0)
+        fb.check_close(f"params['{n}.b']", got[f"{n}.b"], b, rtol=0)
+
+
+@pytest.mark.points(1)
+def test_Sequential_flat__arrays_are_the_layers_own(ch05):
+    model, known, layers = _model(ch05, seed=1)
+    X = np.random.default_rng(51).normal(size=(4, 2))
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    y_hat = model.forward(X)
+    model.backward(ch05.BinaryCrossEntropy().grad(y, y_hat))
+    g0 = _flat_entry(model, "grads", "0.W")
+    model.step(ch05.SGD(0.5))
+    after = _layer_params(layers)
+    if all(np.array_equal(p["W"], W) for p, (W, _) in zip(after, known)):
+        fb.fail("An optimizer step on model.params left the layers' weights "
+                "unchanged: model.params must hold the layers' own arrays, not "
+                "copies.", rule="params[f'{i}.{k}'] is layers[i].params[k] (the "
+                "same object), so an in-place update reaches the layer.")
+    W0 = known[0][0]
+    fb.check_close("the first layer's W after one step", after[0]["W"],
+                   W0 - 0.5 * g0, rtol=1e-9,
+                   hint="One gradient step with learning rate 0.5.")
+
+
+# ---------------------------------------------------------------- SGD
+
+SGD_RULE = ("For each key: v = momentum * v - lr * g (v starts at 0), then w = w + v, "
+            "in place.")
+
+
+def _steps(opt, params, grads_list):
+    """Each step's params as the learner's step left them (it works in place)."""
+    out = []
+    for grads in grads_list:
+        res = opt.call("step", params, grads)
+        params = res.args[0]
+        if not isinstance(params, dict):
+            fb.fail("step must update the dict of parameters it is given.")
+        out.append({k: fb.as_array(k, v) for k, v in params.items()})
+    return out
 
 
 @pytest.mark.points(2)
-def test_sgd_momentum_step__matches_update_rule(ch05):
-    w, dw, v = _sgd_case()
-    lr, beta = 0.05, 0.8
-    got_w, got_v = fb.unpack("sgd_momentum_step",
-                             ch05.sgd_momentum_step(w, dw, v, lr, beta), 2,
-                             ("w", "velocity"))
-    got_v = fb.check_shape("velocity", got_v, v.shape)
-    if np.allclose(got_v, beta * v + dw):
-        fb.fail("Your velocity follows v = beta * v + dw (the other convention). "
-                + SGD_HINT)
-    exp_v = beta * v - lr * dw
-    fb.check_close("velocity", got_v, exp_v, rtol=1e-9, hint=SGD_HINT,
-                   context="for arrays of shape (3, 2)")
-    fb.check_close("w", got_w, w + exp_v, rtol=1e-9, hint=SGD_HINT,
-                   factors={-1.0: "the sign is flipped."},
-                   context="for arrays of shape (3, 2)")
+def test_SGD_step__hand_worked_two_steps(ch05):
+    params = {"a": np.array([1.0, -2.0]), "b": np.array([[0.5]])}
+    g1 = {"a": np.array([0.5, 1.0]), "b": np.array([[2.0]])}
+    g2 = {"a": np.array([1.0, 0.0]), "b": np.array([[-1.0]])}
+    first, second = _steps(ch05.SGD(0.1, momentum=0.9), params, [g1, g2])
+    if np.allclose(first["a"], params["a"]):
+        fb.fail("SGD.step left the parameters unchanged: update the arrays of "
+                "params in place.", rule=SGD_RULE)
+    fb.check_close("params['a'] after one step", first["a"], [0.95, -2.1], rtol=1e-9,
+                   context="(lr 0.1, momentum 0.9)", rule=SGD_RULE,
+                   factors={-1.0: "the step goes uphill: subtract lr * g."})
+    fb.check_close("params['a'] after two steps", second["a"], [0.805, -2.19],
+                   rtol=1e-9, context="(lr 0.1, momentum 0.9)",
+                   hint="The second step adds momentum times the first step.",
+                   rule=SGD_RULE)
+    fb.check_close("params['b'] after two steps", second["b"], [[0.22]], rtol=1e-9,
+                   context="(lr 0.1, momentum 0.9)",
+                   hint="Each parameter has its own velocity.", rule=SGD_RULE)
 
 
 @pytest.mark.points(1)
-def test_sgd_momentum_step__returns_new_arrays(ch05):
-    w, dw, v = _sgd_case()
-    res = ch05.call("sgd_momentum_step", w.copy(), dw.copy(), v.copy(), 0.1, 0.9)
-    hint = "Compute new arrays (w = w + velocity), never w += ... on the inputs."
-    fb.check_unchanged("w", w, res.args[0], hint)
-    fb.check_unchanged("dw", dw, res.args[1], hint)
-    fb.check_unchanged("velocity", v, res.args[2], hint)
+def test_SGD_step__each_parameter_its_own_velocity(ch05):
+    params = {"x": np.zeros(3), "y": np.zeros(3)}
+    grads = {"x": np.array([1.0, 2.0, 3.0]), "y": np.array([-1.0, 0.0, 4.0])}
+    _, second = _steps(ch05.SGD(1.0, momentum=0.5), params, [grads, grads])
+    for k in "xy":
+        fb.check_close(f"params['{k}'] after two steps", second[k],
+                       -2.5 * grads[k], rtol=1e-9,
+                       context="(lr 1, momentum 0.5, the same gradient twice)",
+                       hint="Two parameters of the same shape must not share one "
+                       "velocity.", rule=SGD_RULE)
 
 
 @pytest.mark.points(1)
-def test_sgd_momentum_step__beta_zero_is_gradient_descent(ch05):
-    w, dw, v = _sgd_case()
-    got_w, _ = fb.unpack("sgd_momentum_step",
-                         ch05.sgd_momentum_step(w, dw, v, 0.3, 0.0), 2,
-                         ("w", "velocity"))
-    fb.check_close("w", got_w, w - 0.3 * dw, rtol=1e-9,
-                   context="with beta = 0 (plain gradient descent: w - lr * dw)")
-
-
-# ---------------------------------------------------------------- adam
-
-B1, B2, EPS = 0.9, 0.999, 1e-8
-
-
-def _adam_oracle(w, grads, lr, correct=True):
-    m = np.zeros_like(w)
-    v = np.zeros_like(w)
-    for t, g in enumerate(grads, start=1):
-        m = B1 * m + (1 - B1) * g
-        v = B2 * v + (1 - B2) * g * g
-        m_hat = m / (1 - B1**t) if correct else m
-        v_hat = v / (1 - B2**t) if correct else v
-        w = w - lr * m_hat / (np.sqrt(v_hat) + EPS)
-    return w, m, v
-
-
-def _adam_student(ch05, w, grads, lr):
-    m = np.zeros_like(w)
-    v = np.zeros_like(w)
-    for t, g in enumerate(grads, start=1):
-        out = fb.unpack("adam_step", ch05.adam_step(w, g, m, v, t, lr, B1, B2, EPS),
-                        3, ("w", "m", "v"))
-        w, m, v = (fb.check_shape(n, a, g.shape) for n, a in zip("wmv", out))
-    return w, m, v
+def test_SGD_step__momentum_zero_is_gradient_descent(ch05):
+    rng = np.random.default_rng(52)
+    w, g = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    (got,) = _steps(ch05.SGD(0.3), {"W": w}, [{"W": g}])
+    fb.check_close("params['W']", got["W"], w - 0.3 * g, rtol=1e-9,
+                   context="with the default momentum 0 (w - lr g)", rule=SGD_RULE)
 
 
 @pytest.mark.points(1)
-def test_adam_step__first_step_is_lr_times_sign(ch05):
-    z = np.zeros((1, 3))
-    dw = np.array([[3.0, -0.5, 1e-3]])
-    out = fb.unpack("adam_step", ch05.adam_step(z, dw, z, z, 1, 0.1, B1, B2, EPS),
-                    3, ("w", "m", "v"))
-    fb.check_close("w", out[0], np.array([[-0.1, 0.1, -0.1]]), rtol=1e-4,
-                   context="after the first step (t=1) from w = 0 with lr = 0.1",
-                   hint="With bias correction, the first step is m_hat / sqrt(v_hat) "
-                   "= sign(dw) (up to eps), times lr.")
+def test_SGD_step__updates_the_models_own_arrays(ch05):
+    model, known, layers = _model(ch05, seed=4)
+    X = np.random.default_rng(54).normal(size=(4, 2))
+    y = np.array([[1.0], [0.0], [0.0], [1.0]])
+    model.backward(ch05.BinaryCrossEntropy().grad(y, model.forward(X)))
+    g = _flat_entry(model, "grads", "2.W")
+    model.step(ch05.SGD(0.2))
+    W = _layer_params(layers)[1]["W"]
+    if np.array_equal(W, known[1][0]):
+        fb.fail("After model.step(SGD(...)) the second layer's W is unchanged: "
+                "update each array of params in place (p -= ..., p += ... or "
+                "p[...] = ...); assigning params[key] = ... only changes the dict.",
+                rule=SGD_RULE)
+    fb.check_close("the second layer's W", W, known[1][0] - 0.2 * g, rtol=1e-9,
+                   context="after one step with lr 0.2", rule=SGD_RULE)
+
+
+# ---------------------------------------------------------------- Adam
+
+ADAM_RULE = ("m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, m_hat = m / (1 - b1^t), "
+             "v_hat = v / (1 - b2^t), w = w - lr m_hat / (sqrt(v_hat) + eps); t counts "
+             "the step calls from 1; every key has its own m and v.")
+
+
+@pytest.mark.points(1)
+def test_Adam_step__first_step_is_lr_times_sign(ch05):
+    params = {"W": np.zeros((1, 3))}
+    grads = {"W": np.array([[3.0, -0.5, 1e-3]])}
+    (got,) = _steps(ch05.Adam(lr=0.1), params, [grads])
+    fb.check_close("params['W']", got["W"], [[-0.1, 0.1, -0.1]], rtol=1e-4,
+                   context="after the first step from 0 with lr = 0.1",
+                   hint="With the bias correction, the first step is lr times the "
+                   "sign of the gradient, whatever its size.", rule=ADAM_RULE)
 
 
 @pytest.mark.points(2)
-def test_adam_step__three_steps_with_bias_correction(ch05):
-    rng = np.random.default_rng(56)
-    w0 = rng.normal(size=(2, 3))
-    grads = [rng.normal(size=(2, 3)) for _ in range(3)]
-    got_w, _, _ = _adam_student(ch05, w0, grads, 0.01)
-    no_corr, _, _ = _adam_oracle(w0, grads, 0.01, correct=False)
-    if np.allclose(got_w, no_corr, rtol=1e-7):
-        fb.fail("Your Adam has no bias correction: divide m by (1 - beta1**t) and v "
-                "by (1 - beta2**t) before the step (t counts from 1).")
-    exp_w, _, _ = _adam_oracle(w0, grads, 0.01)
-    fb.check_close("w", got_w, exp_w, rtol=1e-7, atol=1e-10,
-                   context="after 3 steps (t = 1, 2, 3), shape (2, 3)",
-                   hint="m = b1 m + (1 - b1) dw; v = b2 v + (1 - b2) dw**2; "
-                   "w - lr * m_hat / (sqrt(v_hat) + eps).")
+def test_Adam_step__hand_worked_two_steps(ch05):
+    params = {"w": np.array([0.0])}
+    _, second = _steps(ch05.Adam(lr=0.1), params,
+                       [{"w": np.array([1.0])}, {"w": np.array([0.5])}])
+    fb.check_close("params['w'] after two steps", second["w"],
+                   [-0.19321796170183891], rtol=1e-7,
+                   context="(lr 0.1, default betas, gradients 1 then 0.5)",
+                   hint="The second step is smaller than the first: its gradient "
+                   "is half as large.", rule=ADAM_RULE)
 
 
 @pytest.mark.points(1)
-def test_adam_step__returns_uncorrected_moments(ch05):
-    rng = np.random.default_rng(57)
-    w0 = rng.normal(size=(3, 2))
-    grads = [rng.normal(size=(3, 2)) for _ in range(2)]
-    _, got_m, got_v = _adam_student(ch05, w0, grads, 0.01)
-    _, exp_m, exp_v = _adam_oracle(w0, grads, 0.01)
-    hint = ("Return the running averages m and v themselves; the bias-corrected "
-            "m_hat and v_hat are only used for the step.")
-    fb.check_close("m", got_m, exp_m, rtol=1e-9, hint=hint, context="after 2 steps")
-    fb.check_close("v", got_v, exp_v, rtol=1e-9, hint=hint, context="after 2 steps")
+def test_Adam_step__each_parameter_its_own_moments(ch05):
+    params = {"x": np.zeros(2), "y": np.zeros(2)}
+    g = [{"x": np.array([1.0, 1.0]), "y": np.array([-4.0, 0.25])},
+         {"x": np.array([0.5, 0.5]), "y": np.array([-4.0, 0.25])}]
+    _, second = _steps(ch05.Adam(lr=0.1), params, g)
+    fb.check_close("params['x'] after two steps", second["x"],
+                   [-0.19321796170183891] * 2, rtol=1e-7,
+                   context="(the same gradients as the hand-worked case)",
+                   hint="Each key keeps its own m and v; t counts calls to step, "
+                   "not parameters.", rule=ADAM_RULE)
+    fb.check_close("params['y'] after two steps", second["y"], [0.2, -0.2],
+                   rtol=1e-6, context="(a constant gradient: two steps of lr times "
+                   "its sign)", rule=ADAM_RULE)
 
 
-@pytest.mark.points(1)
-def test_adam_step__returns_new_arrays(ch05):
-    rng = np.random.default_rng(58)
-    w, dw, m = rng.normal(size=(3, 2)), rng.normal(size=(3, 2)), rng.normal(
-        size=(3, 2))
-    v = rng.uniform(0.1, 1.0, size=(3, 2))
-    res = ch05.call("adam_step", w.copy(), dw.copy(), m.copy(), v.copy(), 4, 0.01,
-                    B1, B2, EPS)
-    hint = "Build new arrays (m = beta1 * m + ...), never m *= ... on the inputs."
-    for i, (name, before) in enumerate(zip(("w", "dw", "m", "v"), (w, dw, m, v))):
-        fb.check_unchanged(name, before, res.args[i], hint)
+# ---------------------------------------------------------------- train
+
+TRAIN_RULE = ("One generator from the seed for the whole run; per epoch one call of "
+              "iterate_minibatches; per batch forward, loss, backward, "
+              "model.step(optimizer); the epoch's loss is the size-weighted mean of "
+              "its batch losses, each taken before its step.")
+
+
+def _train_case(n=6):
+    rng = np.random.default_rng(53)
+    X = rng.normal(size=(n, 2))
+    y = (rng.random((n, 1)) < 0.5).astype(float)
+    return X, y
+
+
+def _gd_oracle(known, X, y, lr, batches):
+    """Plain gradient descent on each batch in turn; losses before each step."""
+    params = [(W.copy(), b.copy()) for W, b in known]
+    losses = []
+    for idx in batches:
+        Xb, yb = X[idx], y[idx]
+        losses.append((bce(yb, _oracle(params, Xb)), len(idx)))
+        new = []
+        for i, (W, b) in enumerate(params):
+            def f_W(w, i=i, b=b, p=params, Xb=Xb, yb=yb):
+                q = list(p)
+                q[i] = (w, b)
+                return bce(yb, _oracle(q, Xb))
+
+            def f_b(v, i=i, W=W, p=params, Xb=Xb, yb=yb):
+                q = list(p)
+                q[i] = (W, v)
+                return bce(yb, _oracle(q, Xb))
+
+            new.append((W - lr * fd(f_W, W), b - lr * fd(f_b, b)))
+        params = new
+    return params, losses
+
+
+@pytest.mark.points(2)
+def test_train__full_batch_is_gradient_descent(ch05):
+    X, y = _train_case()
+    model, known, layers = _model(ch05, seed=2)
+    got = ch05.train(model, ch05.BinaryCrossEntropy(), ch05.SGD(0.5), X, y, 3, 6, 0)
+    params, losses = _gd_oracle(known, X, y, 0.5, [np.arange(6)] * 3)
+    if not isinstance(got, list | tuple):
+        fb.fail(f"train must return the list of the epochs' losses; got "
+                f"{fb.describe_type(got)}.")
+    fb.check_close("the epochs' losses", np.asarray(got, dtype=float),
+                   [ls for ls, _ in losses], rtol=1e-6,
+                   context="(3 epochs, one batch of all 6 examples, SGD lr 0.5)",
+                   hint="Each epoch's loss is taken before that epoch's steps.",
+                   rule=TRAIN_RULE)
+    W = _layer_params(layers)[0]["W"]
+    fb.check_close("the first layer's W after training", W, params[0][0],
+                   rtol=1e-5, atol=1e-8, context="(3 full-batch steps)",
+                   rule=TRAIN_RULE)
+
+
+@pytest.mark.points(2)
+def test_train__mini_batches_in_the_generators_order(ch05):
+    X, y = _train_case()
+    model, known, layers = _model(ch05, seed=3)
+    got = ch05.train(model, ch05.BinaryCrossEntropy(), ch05.SGD(0.5), X, y, 2, 4, 7)
+    rng = np.random.default_rng(7)
+    batches = []
+    for _ in range(2):
+        order = rng.permutation(6)
+        batches += [order[:4], order[4:]]
+    params, losses = _gd_oracle(known, X, y, 0.5, batches)
+    want = [(losses[0][0] * 4 + losses[1][0] * 2) / 6,
+            (losses[2][0] * 4 + losses[3][0] * 2) / 6]
+    W = _layer_params(layers)[0]["W"]
+    fb.check_close("the first layer's W after training", W, params[0][0],
+                   rtol=1e-5, atol=1e-8,
+                   context="(2 epochs of batches of 4 and 2, SGD lr 0.5, seed 7)",
+                   hint="One step per batch, in the order iterate_minibatches gives "
+                   "them, with one generator for the whole run.", rule=TRAIN_RULE)
+    fb.check_close("the epochs' losses", np.asarray(got, dtype=float), want,
+                   rtol=1e-6, context="(batches of 4 and 2)",
+                   hint="A batch of 2 counts half as much as a batch of 4.",
+                   rule=TRAIN_RULE)
 
 
 # ---------------------------------------------------------------- schedules

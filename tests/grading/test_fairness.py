@@ -55,6 +55,10 @@ CALLERS = {
              "MLP_call": {"train_xor"}},
     "ch12": {"reconstruction_loss_grad": {"train_autoencoder"}},
 }
+# the tests of Sequential._flat and SGD.step step a learner's model with both
+CALLERS["ch05"] = {"Sequential_flat": {"SGD_step", "train"},
+                   "SGD_step": {"Sequential_flat", "train"},
+                   "iterate_minibatches": {"train"}}
 CALLERS["ch04"]["NeuralNetwork_feedforward"] |= {
     "NeuralNetwork_backpropagate", "NeuralNetwork_train", "NeuralNetwork_predict"}
 CALLERS["ch04"]["NeuralNetwork_backpropagate"] |= {"NeuralNetwork_train"}
@@ -62,7 +66,7 @@ CALLERS["ch04"]["NeuralNetwork_init"] |= {
     "NeuralNetwork_feedforward", "NeuralNetwork_backpropagate", "NeuralNetwork_train",
     "NeuralNetwork_predict"}
 #: chapters whose exercises are the learner's engine (proof (d))
-ENGINE_TRACK = ("ch01", "ch02", "ch03", "ch04")
+ENGINE_TRACK = ("ch01", "ch02", "ch03", "ch04", "ch05")
 
 
 def _mutated_functions(path: Path) -> set[str]:

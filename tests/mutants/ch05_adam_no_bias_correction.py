@@ -1,9 +1,12 @@
-"""Mistake: Adam without bias correction."""
-
-import numpy as np
+"""Mistake: the moments are used without their bias correction."""
 
 
-def adam_step(w, dw, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * dw
-    v = beta2 * v + (1 - beta2) * dw**2
-    return w - lr * m / (np.sqrt(v) + eps), m, v
+class Adam(Adam):
+    def step(self, params, grads):
+        self.t += 1
+        for key, param in params.items():
+            g = grads[key]
+            zero = np.zeros_like(param)
+            self.m[key] = self.beta1 * self.m.get(key, zero) + (1 - self.beta1) * g
+            self.v[key] = self.beta2 * self.v.get(key, zero) + (1 - self.beta2) * g * g
+            param -= self.lr * self.m[key] / (np.sqrt(self.v[key]) + self.eps)

@@ -38,3 +38,43 @@ def test_exponential_decay__array_of_epochs(ch05):
                    factors={0.8: "off by one epoch: epoch 0 must give lr0 itself."},
                    context="for epoch = np.arange(5)",
                    hint="lr0 * rate ** epoch works for an array of epochs as well.")
+
+
+@pytest.mark.points(1)
+def test_Adam_step__three_steps_on_arrays(ch05):
+    b1, b2, eps, lr = 0.9, 0.999, 1e-8, 0.01
+    rng = np.random.default_rng(560)
+    w0 = rng.normal(size=(2, 3))
+    grads = [rng.normal(size=(2, 3)) for _ in range(3)]
+    w, m, v = w0.copy(), np.zeros_like(w0), np.zeros_like(w0)
+    for t, g in enumerate(grads, start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        w = w - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    opt = ch05.Adam(lr=lr)
+    params = {"W": w0}
+    for g in grads:
+        params = opt.call("step", params, {"W": g}).args[0]
+    fb.check_close("params['W'] after three steps", params["W"], w, rtol=1e-7,
+                   atol=1e-10, context="for a weight matrix over three steps")
+
+
+@pytest.mark.points(1)
+def test_train__same_seed_same_run(ch05):
+    rng = np.random.default_rng(561)
+    X = rng.normal(size=(10, 2))
+    y = (rng.random((10, 1)) < 0.5).astype(float)
+
+    def run(seed):
+        layers = [ch05.Dense(2, 4, seed=0), ch05.Tanh(), ch05.Dense(4, 1, seed=1),
+                  ch05.Sigmoid()]
+        return np.asarray(ch05.train(ch05.Sequential(layers),
+                                     ch05.BinaryCrossEntropy(), ch05.SGD(0.3, 0.5),
+                                     X, y, 4, 3, seed), dtype=float)
+
+    a, b, c = run(5), run(5), run(6)
+    if not np.array_equal(a, b):
+        fb.fail("Two runs of train with the same seed gave different losses.")
+    if np.array_equal(a, c):
+        fb.fail("Runs with different seeds gave the same losses: the seed must "
+                "decide the order of the mini-batches.")
