@@ -66,7 +66,7 @@ CALLERS["ch04"]["NeuralNetwork_init"] |= {
     "NeuralNetwork_feedforward", "NeuralNetwork_backpropagate", "NeuralNetwork_train",
     "NeuralNetwork_predict"}
 #: chapters whose exercises are the learner's engine (proof (d))
-ENGINE_TRACK = ("ch01", "ch02", "ch03", "ch04", "ch05")
+ENGINE_TRACK = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch07")
 
 
 def _mutated_functions(path: Path) -> set[str]:

@@ -22,13 +22,13 @@ def test_train_digits__other_split_and_seed(ch07):
     except (AttributeError, StudentError) as exc:
         if isinstance(exc, StudentError) and not exc.is_a("AttributeError"):
             raise
-        fb.fail("train_digits must return the fitted course_lib model, which has a "
-                "predict method.")
+        fb.fail("train_digits must return a DigitClassifier, which has a predict "
+                "method.")
     y_pred = fb.as_array("model.predict(X_test)", y_pred).reshape(-1)
     acc = float(np.mean(y_pred == y_test))
-    if acc < 0.95:
-        fb.fail(f"With seed 1 on another split your model gets {acc:.1%} of the "
-                "held-out digits right; at least 95% is required.")
+    if acc < 0.96:
+        fb.fail(f"With another seed on another split your model gets {acc:.1%} of "
+                "the held-out digits right; at least 96% is required.")
 
 
 @pytest.mark.points(1)
