@@ -1,19 +1,23 @@
 r"""Convolution layer ``Conv2D``, computed with im2col.
 
-im2col ("image to columns") copies every patch the kernel visits into one row of
-a matrix, so that the whole convolution becomes one matrix product, the same
-product as a Dense layer's:
+im2col ("image to columns") copies every patch the kernel visits into one column
+of a matrix, so that the whole convolution becomes one matrix product, the
+product of a Dense layer:
 
 .. math::
-    \text{cols} \in \mathbb{R}^{(N H' W') \times (C k k)}, \qquad
-    Y = \text{cols}\; W_{mat}^\top + b, \qquad W_{mat} \in \mathbb{R}^{F \times C k k}.
+    \text{cols} \in \mathbb{R}^{(C k k) \times (H' W' N)}, \qquad
+    Y_{mat} = W_{mat}\, \text{cols} + b, \qquad W_{mat} \in \mathbb{R}^{F \times C k k}.
 
-The backward is that of a Dense layer on the rows of ``cols``
-(:math:`dW_{mat} = dY^\top \text{cols}`, :math:`db = \sum dY`,
-:math:`d\text{cols} = dY\, W_{mat}`), followed by col2im, which adds every row of
-:math:`d\text{cols}` back onto the patch it came from. A pixel that lies in several
-patches collects a sum; the padding is cut off at the end.
+The backward is that of a Dense layer on the columns of ``cols``
+(:math:`dW_{mat} = dY_{mat}\, \text{cols}^\top`, :math:`db = \sum dY`,
+:math:`d\text{cols} = W_{mat}^\top dY_{mat}`), followed by col2im, which adds every
+column of :math:`d\text{cols}` back onto the patch it came from. A pixel that lies
+in several patches collects a sum; the padding is cut off at the end.
 ``course_lib.conv_reference`` computes the same numbers with loops.
+
+Both copies run as :math:`k^2` strided slices (one per kernel offset) over arrays
+kept in the order (channel, row, column, batch): with the batch last, every slice
+is read and written in long contiguous runs.
 """
 
 from __future__ import annotations
@@ -26,14 +30,8 @@ from .layers import Layer
 __all__ = ["Conv2D", "col2im", "im2col"]
 
 
-def _pad(X, padding):
-    if padding == 0:
-        return X
-    return np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-
-
 def im2col(X, k, stride=1, padding=0):
-    r"""Every ``k x k`` patch of ``X`` as one row.
+    r"""Every ``k x k`` patch of ``X`` as one column.
 
     Parameters
     ----------
@@ -42,27 +40,29 @@ def im2col(X, k, stride=1, padding=0):
 
     Returns
     -------
-    cols : (N * H' * W', C * k * k)
-        Row :math:`(n, i, j)` holds the patch
+    cols : (C * k * k, H' * W' * N)
+        Column :math:`(i, j, n)` holds the patch
         :math:`X^{pad}_{n,\,:,\,s i : s i + k,\,s j : s j + k}`, flattened in the
         order (channel, row, column) of ``W[f]``.
     (H', W') : tuple of int
     """
-    N, C = X.shape[:2]
-    Xp = _pad(X, padding)
-    windows = np.lib.stride_tricks.sliding_window_view(Xp, (k, k), axis=(2, 3))
-    windows = windows[:, :, ::stride, ::stride]             # (N, C, H', W', k, k)
-    Ho, Wo = windows.shape[2:4]
-    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * Ho * Wo, C * k * k)
-    return cols, (Ho, Wo)
+    N, C, H, W = X.shape
+    Ho, Wo = (H + 2 * padding - k) // stride + 1, (W + 2 * padding - k) // stride + 1
+    Xp = np.zeros((C, H + 2 * padding, W + 2 * padding, N), dtype=X.dtype)
+    Xp[:, padding:padding + H, padding:padding + W] = X.transpose(1, 2, 3, 0)
+    cols = np.empty((C, k, k, Ho, Wo, N), dtype=X.dtype)
+    for p in range(k):                   # one strided copy per kernel offset
+        for q in range(k):
+            cols[:, p, q] = Xp[:, p:p + stride * Ho:stride, q:q + stride * Wo:stride]
+    return cols.reshape(C * k * k, Ho * Wo * N), (Ho, Wo)
 
 
 def col2im(dcols, X_shape, k, stride=1, padding=0):
-    r"""The adjoint of :func:`im2col`: add every row back onto its patch.
+    r"""The adjoint of :func:`im2col`: add every column back onto its patch.
 
     Parameters
     ----------
-    dcols : (N * H' * W', C * k * k)
+    dcols : (C * k * k, H' * W' * N)
     X_shape : (N, C, H, W)
     k, stride, padding : int
 
@@ -70,19 +70,17 @@ def col2im(dcols, X_shape, k, stride=1, padding=0):
     -------
     dX : (N, C, H, W)
         :math:`dX^{pad}_{n,c,\,s i + p,\,s j + q} \mathrel{+}=
-        d\text{cols}_{(n,i,j),\,(c,p,q)}`, then the padding is cropped.
+        d\text{cols}_{(c,p,q),\,(i,j,n)}`, then the padding is cropped.
     """
     N, C, H, W = X_shape
     Hp, Wp = H + 2 * padding, W + 2 * padding
     Ho, Wo = (Hp - k) // stride + 1, (Wp - k) // stride + 1
-    d = dcols.reshape(N, Ho, Wo, C, k, k).transpose(0, 3, 4, 5, 1, 2)
-    dXp = np.zeros((N, C, Hp, Wp), dtype=dcols.dtype)
+    d = dcols.reshape(C, k, k, Ho, Wo, N)
+    dXp = np.zeros((C, Hp, Wp, N), dtype=dcols.dtype)
     for p in range(k):                   # k * k strided additions, not N H' W' loops
         for q in range(k):
-            rows, cols = slice(p, p + stride * Ho, stride), slice(q, q + stride * Wo,
-                                                                   stride)
-            dXp[:, :, rows, cols] += d[:, :, p, q]
-    return dXp[:, :, padding:padding + H, padding:padding + W]
+            dXp[:, p:p + stride * Ho:stride, q:q + stride * Wo:stride] += d[:, p, q]
+    return dXp[:, padding:padding + H, padding:padding + W].transpose(3, 0, 1, 2)
 
 
 class Conv2D(Layer):
@@ -148,27 +146,27 @@ class Conv2D(Layer):
                              f"X {shape_str(X.shape)} with padding {P}")
         cols, (Ho, Wo) = im2col(X, k, s, P)
         Wm = self.params["W"].reshape(self.F, -1)               # (F, C k k)
-        Y = cols @ Wm.T                                         # (N H' W', F)
-        Y += self.params["b"]
+        Y = Wm @ cols                                           # (F, H' W' N)
+        Y += self.params["b"][:, None]
         self.X_shape, self.cols, self.out_hw = X.shape, cols, (Ho, Wo)
-        return Y.reshape(X.shape[0], Ho, Wo, self.F).transpose(0, 3, 1, 2)
+        return Y.reshape(self.F, Ho, Wo, X.shape[0]).transpose(3, 0, 1, 2)
 
     def backward(self, dY, need_dX=True):
-        r""":math:`dW_{mat} = dY^\top \text{cols}`, :math:`db_f = \sum_{n,i,j}
-        dY_{n,f,i,j}` (summed over every position), :math:`dX =
-        \text{col2im}(dY\, W_{mat})`.
+        r""":math:`dW_{mat} = dY_{mat}\, \text{cols}^\top`, :math:`db_f =
+        \sum_{n,i,j} dY_{n,f,i,j}` (summed over every position), :math:`dX =
+        \text{col2im}(W_{mat}^\top dY_{mat})`.
 
         dY (N, F, H', W') -> dX (N, C, H, W), or None with ``need_dX=False``.
         """
         if self.cols is None:
             raise RuntimeError(f"{self!r}.backward called before forward")
         self._check_grad(dY, (self.X_shape[0], self.F, *self.out_hw), "dY")
-        dYm = dY.transpose(0, 2, 3, 1).reshape(-1, self.F)     # (N H' W', F)
-        np.matmul(dYm.T, self.cols, out=self.grads["W"].reshape(self.F, -1))
-        np.add.reduce(dYm, axis=0, out=self.grads["b"])
+        dYm = dY.transpose(1, 2, 3, 0).reshape(self.F, -1)     # (F, H' W' N)
+        np.matmul(dYm, self.cols.T, out=self.grads["W"].reshape(self.F, -1))
+        np.add.reduce(dYm, axis=1, out=self.grads["b"])
         if not need_dX:
             return None
-        dcols = dYm @ self.params["W"].reshape(self.F, -1)     # (N H' W', C k k)
+        dcols = self.params["W"].reshape(self.F, -1).T @ dYm   # (C k k, H' W' N)
         return col2im(dcols, self.X_shape, self.k, self.stride, self.padding)
 
     def __repr__(self):
