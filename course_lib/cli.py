@@ -56,7 +56,9 @@ def _add_grade(sub) -> None:
                         "(default: every chapter)")
     p.add_argument("--target", type=Path, default=None, metavar="DIR",
                    help="folder with the files to grade (default: the course's "
-                        "exercises/)")
+                        "exercises/); its code runs with no sandbox, with your "
+                        "account's rights: for work you did not write, use "
+                        "course grade-batch")
     p.add_argument("--json", type=Path, default=None, metavar="FILE",
                    help="also write Gradescope's results.json format to FILE")
     p.add_argument("--hidden", action="store_true",
@@ -80,6 +82,16 @@ def _add_grade(sub) -> None:
     p.set_defaults(func=_cmd_grade)
 
 
+def _warn_unsandboxed(target: Path | None) -> None:
+    """One line on stderr when the graded folder is not the course's exercises/."""
+    root = _course_root()
+    if target is None or (root and Path(target).resolve() == root / "exercises"):
+        return
+    print(f"course grade: the code in {target} runs with no sandbox, with your "
+          "account's rights; for work you did not write, use course grade-batch",
+          file=sys.stderr)
+
+
 def _cmd_grade(args) -> int:
     from course_lib.grading.checking.runner import (
         DEFAULT_TOTAL_TIMEOUT,
@@ -87,6 +99,7 @@ def _cmd_grade(args) -> int:
         grade,
     )
 
+    _warn_unsandboxed(args.target)
     try:
         report = grade(args.target, chapters=args.chapters or None,
                        include_hidden=args.hidden, tests_dir=args.tests,

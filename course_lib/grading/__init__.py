@@ -46,6 +46,12 @@ def check(spec: str | int | None = None, *, target=None, include_hidden: bool = 
     Report
         Shown as a table in a notebook and as a text scorecard elsewhere.
 
+    Notes
+    -----
+    The graded code runs in a worker process with your account's rights, with
+    no sandbox: grade your own work with it. For work you did not write, use
+    ``course grade-batch`` (each submission sandboxed).
+
     Examples
     --------
     >>> from course_lib.grading import check

@@ -83,8 +83,8 @@ def _digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.glob("*.py"))}
 
 
-def _survivors() -> list[int]:
-    """PIDs of live processes left by the fork case (their argv has MARKER)."""
+def _survivors(marker: str = MARKER) -> list[int]:
+    """PIDs of live processes whose argv holds ``marker`` (the fork case's)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -94,7 +94,7 @@ def _survivors() -> list[int]:
             state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if MARKER.encode() in argv and state != "Z":
+        if marker.encode() in argv and state != "Z":
             found.append(int(entry.name))
     return found
 
@@ -229,11 +229,11 @@ def test_gradebook_comes_from_the_grader_not_the_submission(graded):
     assert set(rows) == set(graded["outcomes"])
     assert "fake" not in rows
     for sid, o in graded["outcomes"].items():
-        results = json.loads((out / sid / "results.json").read_text())
+        results = json.loads((out / "students" / sid / "results.json").read_text())
         assert results["score"] == pytest.approx(o.total)
         assert float(rows[sid]["total"]) == pytest.approx(o.total)
         assert results["score"] < 1000
-    feedback = (out / "fake_results" / "feedback.txt").read_text()
+    feedback = (out / "students" / "fake_results" / "feedback.txt").read_text()
     assert "All tests passed." not in feedback
 
 

@@ -695,3 +695,61 @@ def test_the_worker_exits_when_its_parent_dies_even_if_os_is_patched(tmp_path):
             pytest.fail("the worker outlived its parent")
     finally:
         parent.kill()
+
+
+SILENCED = '''
+import numpy as np
+from numpy import errstate
+
+
+def naive(z):  # the unstable sigmoid, its overflow silenced
+    with np.errstate(all="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+@errstate(over="ignore")
+def decorated(z):
+    return np.exp(z)
+
+
+def switched_off(z):
+    np.seterr(all="ignore")
+    return np.exp(z)
+
+
+def strict(z):
+    with np.errstate(all="raise"):
+        return np.exp(z)
+
+
+def nan_mean(x):  # numpy silences what it handles itself: still silent
+    return np.nanmean(x)
+'''
+
+
+@pytest.mark.parametrize("fn", ["naive", "decorated", "switched_off"])
+def test_a_silenced_overflow_is_still_seen(tmp_path, fn):
+    (tmp_path / "fp.py").write_text(SILENCED)
+    with StudentModule(tmp_path, "fp", timeout=20) as mod:
+        res = mod.call(fn, np.array([-1e4]) if fn == "naive" else np.array([1e4]))
+        assert res.warned("overflow"), res.warnings
+        with pytest.raises(StudentError) as info:
+            mod.strict(np.array([1e4]))
+        assert info.value.is_a("FloatingPointError")
+        quiet = mod.call("nan_mean", np.array([1.0, np.nan]))
+        assert quiet.value == 1.0 and not quiet.warnings
+
+
+def test_the_silenced_unstable_sigmoid_loses_the_overflow_points(tmp_path):
+    text = (SOLUTIONS / "ch01_forward_pass.py").read_text()
+    (tmp_path / "ch01_forward_pass.py").write_text(text + '''
+
+def sigmoid(z):
+    with np.errstate(all="ignore"):
+        return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+''')
+    report = grade(tmp_path, chapters=["ch01.sigmoid"], include_hidden=True)
+    failed = {t.nodeid.rsplit("::", 1)[-1] for t in report.tests
+              if t.outcome != "passed"}
+    assert "test_sigmoid__large_inputs_no_overflow" in failed, failed
+    assert report.earned < report.possible

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 
 from course_lib.grading import CHAPTERS, grade
-from course_lib.grading.batch import sandbox
+from course_lib.grading.batch import confine, sandbox
 from course_lib.grading.checking.remote import StudentError, StudentModule
 
 REPO = Path(__file__).resolve().parents[2]
+WORKERS = confine.WORKERS_PER_SUBMISSION
 ROOT = os.geteuid() == 0
 as_root = pytest.mark.skipif(not ROOT or shutil.which("setpriv") is None,
                              reason="the uid drop is for grading as root")
@@ -125,7 +126,8 @@ def test_fallback_as_root_worker_is_unprivileged_and_cannot_read_solutions(
                            python=kwargs["worker_python"]) as spy:
             uid, euid, gid, groups = spy.ids()
             assert uid != 0 and euid != 0
-            assert (uid, euid, gid, groups) == (sandbox.BASE_UID + 1,) * 3 + ([],)
+            assert (uid, euid, gid, groups) == (box.uid,) * 3 + ([],)
+            assert box.uid == sandbox.worker_uid(1) >= sandbox.BASE_UID
             st = spy.status()
             assert int(st["CapEff"], 16) == int(st["CapPrm"], 16) == 0
             assert int(st["CapBnd"], 16) == 0 and st["NoNewPrivs"] == "1"
@@ -217,20 +219,22 @@ def test_rlimits_prefix_as_root_needs_the_workers_own_directory(tmp_path):
     argv = sandbox.prefix(tmp_path, sandbox.Limits(), mode, 2, "t",
                           workdir=tmp_path)
     i = argv.index("setpriv")
-    assert argv[i + 1:i + 3] == [f"--reuid={sandbox.BASE_UID + 2}",
-                                 f"--regid={sandbox.BASE_UID + 2}"]
+    uid = sandbox.worker_uid(2)
+    assert argv[i + 1:i + 3] == [f"--reuid={uid}", f"--regid={uid}"]
     assert {"--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
             "--no-new-privs"} <= set(argv)
     assert argv.index("prlimit") < i < argv.index("env")
-    assert f"--nproc={sandbox.Limits().nproc}" in argv  # its own uid's count
+    # its own uid's count: a budget per chapter, for every chapter's worker
+    assert f"--nproc={sandbox.Limits().nproc * WORKERS}" in argv
 
 
 def test_rlimits_prefix_for_an_ordinary_user_keeps_its_uid(tmp_path, monkeypatch):
-    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
-    monkeypatch.setattr(sandbox, "_user_process_count", lambda: 7)
+    monkeypatch.setattr(confine.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(confine, "_user_process_count", lambda: 7)
     argv = sandbox.prefix(tmp_path, sandbox.Limits(nproc=5),
                           sandbox.Mode("rlimits", True, "test"), 0, "tok")
-    assert "setpriv" not in argv and "--nproc=12" in argv  # its 7 + 5 more
+    # its 7, and 5 more for each chapter's worker
+    assert "setpriv" not in argv and f"--nproc={7 + 5 * WORKERS}" in argv
     i = argv.index("env")
     assert argv[i + 1:i + 4] == ["-i", "-C", str(tmp_path)]
     assert f"HOME={tmp_path}" in argv and "COURSE_SANDBOX_TOKEN=tok" in argv
@@ -269,9 +273,9 @@ def test_can_access_follows_the_permission_bits_of_every_parent(work):
 def test_share_with_worker_opens_a_folder_to_one_slot_only(work):
     (work / "submission").mkdir()
     sandbox.share_with_worker(work, 3)
-    mine = sandbox.BASE_UID + 3
+    mine = sandbox.worker_uid(3)
     assert sandbox.can_access(work / "submission", mine, mine, os.R_OK | os.X_OK)
-    other = sandbox.BASE_UID + 4
+    other = sandbox.worker_uid(4)
     assert not sandbox.can_access(work / "submission", other, other, os.R_OK)
     assert stat.S_IMODE(work.stat().st_mode) == 0o750
 

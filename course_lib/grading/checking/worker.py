@@ -413,6 +413,30 @@ def _watch_parent(parent: int) -> None:
             _exit(0)
 
 
+def _pin_fp_errors(np) -> None:
+    """Floating-point errors stay visible in graded calls: a student's
+    ``np.errstate(...="ignore")`` or ``np.seterr(...="ignore")`` warns instead
+    (stricter settings such as ``"raise"`` are kept), so that a test that
+    checks a call for overflow sees it even when the code silences it.
+    numpy's own uses (``np.nanmean`` silences what it handles) are obeyed."""
+    def pinned(kwargs: dict) -> dict:
+        caller = sys._getframe(2).f_globals.get("__name__", "")
+        if caller == "numpy" or caller.startswith("numpy."):
+            return kwargs
+        return {k: "warn" if v == "ignore" else v for k, v in kwargs.items()}
+
+    class errstate(np.errstate):  # noqa: N801  (numpy's own name)
+        def __init__(self, **kwargs):
+            super().__init__(**pinned(kwargs))
+
+    seterr = np.seterr
+
+    def pinned_seterr(**kwargs):
+        return seterr(**pinned(kwargs))
+
+    np.errstate, np.seterr = errstate, pinned_seterr
+
+
 def main(root: str | None = None) -> None:
     """Serve requests on stdin/stdout until the parent closes the pipe."""
     proto_in = os.dup(0)
@@ -430,7 +454,9 @@ def main(root: str | None = None) -> None:
     threading.Thread(target=_drain, args=(r, capture), daemon=True).start()
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
-    import numpy  # noqa: F401  (imported before the student's code can touch it)
+    import numpy  # (imported before the student's code can touch it)
+
+    _pin_fp_errors(numpy)
 
     from course_lib.grading.checking import engine_guard
 

@@ -29,7 +29,7 @@ def leak():
             if os.path.realpath(path) in mine:
                 continue
             try:
-                with open(path) as f:
+                with open(path, errors="replace") as f:
                     found[path] = f.read(200)
             except OSError:
                 pass
