@@ -62,8 +62,7 @@ def report_scores(report) -> tuple[dict, dict, dict]:
 def kill_descendants() -> None:
     """SIGKILL (and wait for) every process below this one."""
     for _ in range(3):
-        procs = watchdog.snapshot()
-        pids = watchdog.descendants(procs, os.getpid())
+        pids = watchdog.descendants(watchdog.snapshot(), os.getpid())
         if not pids:
             return
         procs.kill_pids(pids, reap=True)
@@ -106,12 +105,14 @@ def grade_one(args: argparse.Namespace) -> int:
         scores, max_scores, problems = report_scores(report)
         result = {"scores": scores, "max_scores": max_scores, "problems": problems}
     finally:
-        box.close()
-        kill_descendants()
-        shutil.rmtree(private, ignore_errors=True)
-        result.update(stopped=box.stopped, peak_bytes=box.peak_bytes,
-                      budget=box.budget_kind)
-        Path(args.result).write_text(json.dumps(result))
+        try:
+            box.close()
+        finally:
+            result.update(stopped=box.stopped, peak_bytes=box.peak_bytes,
+                          budget=box.budget_kind)
+            Path(args.result).write_text(json.dumps(result))
+            kill_descendants()
+            shutil.rmtree(private, ignore_errors=True)
     return 0
 
 
