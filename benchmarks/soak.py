@@ -41,7 +41,7 @@ HOSTILE = {
             "    _blocks = [_np.ones(1 << 27) for _ in range(40)]\n"
             "    return _mse(a, b)\n"),
     "fill": ("\nimport os\n\n\ndef mse(a, b):\n    for k in range(300):\n"
-             "        with open(f'/tmp/soak-{os.getpid()}-{k}', 'wb') as f:\n"
+             "        with open(f'/tmp/soak-fill-{os.getpid()}-{k}', 'wb') as f:\n"
              "            f.write(b'x' * (1 << 20))\n    return 0.0\n"),
     "forge": ("\n\ndef softmax(z):\n"
               "    raise ValueError('x\\n- `honest-000`: **0**')\n"),
@@ -148,7 +148,7 @@ def leftovers(tmp: Path, slots: int) -> list[str]:
             left.append(f"process {pid} (a submission's child)")
     for uid in worker_uids:
         left += [f"file {p}" for p in watchdog.owned_files(uid)]
-    left += [f"file {p}" for p in Path("/tmp").glob("soak-*")]
+    left += [f"file {p}" for p in Path("/tmp").glob("soak-fill-*")]
     for root in Path("/sys/fs/cgroup").glob("**/course-*"):
         left.append(f"cgroup {root}")
     return left
