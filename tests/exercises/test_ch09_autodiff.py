@@ -12,6 +12,7 @@ graph with that node marked was saved.
 """
 
 import math
+import os
 import tempfile
 from pathlib import Path
 
@@ -90,6 +91,24 @@ def _build(ch09, spec):
     return nodes
 
 
+def _feedback_folder() -> Path:
+    """A folder for feedback figures that only this user can read: a fixed name
+    per user in the temp directory (so the path in a message stays put) when it is
+    ours, a real folder and private; a fresh private one otherwise. Another
+    user (a sandboxed worker, another student) can neither read the figures nor
+    plant a symlink in their place."""
+    folder = Path(tempfile.gettempdir()) / f"course-feedback-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    st = folder.lstat()
+    if (not folder.is_dir() or folder.is_symlink() or st.st_uid != os.getuid()
+            or st.st_mode & 0o077):
+        folder = Path(tempfile.mkdtemp(prefix="course-feedback-"))
+    return folder
+
+
 def _draw(spec, got, k, name):
     """Save the graph with node k marked; the path, or '' if drawing fails."""
     try:
@@ -104,9 +123,7 @@ def _draw(spec, got, k, name):
         nodes = [{"op": n[0] if n[0] != "leaf" else "", "label": f"n{i}",
                   "data": values[i], "grad": got[i], "inputs": _inputs(n)}
                  for i, n in enumerate(spec)]
-        folder = Path(tempfile.gettempdir()) / "course-feedback"
-        folder.mkdir(exist_ok=True)
-        path = folder / f"ch09-{name}.png"
+        path = _feedback_folder() / f"ch09-{name}.png"
         ax = draw_spec(nodes, highlight=k, title=f"your gradients; node {k} is the "
                        "first wrong one")
         ax.figure.savefig(path, dpi=90, bbox_inches="tight")
@@ -222,7 +239,8 @@ def test_topological_order__deeper_than_the_recursion_limit(ch09):
     for _ in range(depth):
         y = y.call("__add__", 0.001).value
     order = _remote_order(ch09, y, 2 * depth + 1, f"of a chain of {depth} additions")
-    first, last = fb.as_float("data", order[0].data), fb.as_float("data", order[-1].data)
+    first = fb.as_float("data", order[0].data)
+    last = fb.as_float("data", order[-1].data)
     if first != 1.0 or abs(last - 2.5) > 1e-9:
         fb.fail("In a chain, the order must start with the first input and end with "
                 "the output.")
