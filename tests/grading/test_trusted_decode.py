@@ -263,7 +263,7 @@ def _pipe():
         frame = frame.f_back
 
 
-def relu(z):
+def forward(layers, X):
     step = 2**61 - 1
     pairs = [[{"I": hex(k * step)[2:]}, 0] for k in range(1, 45_000)]
     head = _json.dumps({"ok": True, "value": {"d": pairs}}).encode()
@@ -295,19 +295,20 @@ def test_a_slow_message_costs_its_test_only_and_spares_later_chapters(tmp_path):
     took = time.monotonic() - t0
     fair = grade(honest, chapters=["ch01", "ch02"], call_timeout=2, timeout=300)
     chapters = report.chapters()
-    relu = chapters["ch01"].exercises["relu"]
-    assert relu.earned == 0 < relu.possible
-    assert all("refused what relu() sent back" in t.reason for t in relu.tests)
+    attacked = chapters["ch01"].exercises["forward"]
+    assert attacked.earned == 0 < attacked.possible
+    assert all("refused what forward() sent back" in t.reason
+               for t in attacked.tests)
     # the rest of chapter 1 and all of chapter 2 score as the honest copy does
     honest_scores = fair.chapters()
     for name, ex in chapters["ch01"].exercises.items():
-        if name != "relu":
+        if name != "forward":
             assert ex.earned == honest_scores["ch01"].exercises[name].earned, name
     assert chapters["ch02"].earned == honest_scores["ch02"].earned == \
         chapters["ch02"].possible
     assert fair.earned == fair.possible
     assert report.errors == []
     # each refused call is stopped at its 2 s limit, not after minutes of decoding
-    assert took < 2 * len(relu.tests) + 120
+    assert took < 2 * len(attacked.tests) + 120
     results = json.loads(json.dumps(report.to_gradescope()))
     assert results["score"] == report.earned < fair.earned
