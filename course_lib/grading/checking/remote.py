@@ -206,10 +206,10 @@ def reap_strays(rounds: int = 50) -> int:
 
 
 # --------------------------------------------------------------------------- worker
-#: refuse graded code that imports course_lib's engine (see engine_guard); off
-#: until chapter 7's reference answer trains the learner's engine, not course_lib
-#: (``COURSE_REFUSE_ENGINE=1`` turns it on for one run)
-REFUSE_ENGINE = False
+#: refuse graded code that imports course_lib's engine (see engine_guard): exercise
+#: code is numpy only; ``course_lib.grading`` stays importable
+#: (``COURSE_REFUSE_ENGINE=0`` turns it off for one run)
+REFUSE_ENGINE = True
 
 # the package is put in place without running its __init__ (the engine): the
 # worker loads the engine only if the student's code uses it (engine_guard)
@@ -259,8 +259,8 @@ class _Worker:
         self.spent = 0.0
         self.ready = False  # True once the worker has imported the student's file
         self.errors = self.cmd = None
-        self.refuse_engine = REFUSE_ENGINE or os.environ.get(
-            "COURSE_REFUSE_ENGINE") == "1"
+        flag = os.environ.get("COURSE_REFUSE_ENGINE", "")
+        self.refuse_engine = flag == "1" or (REFUSE_ENGINE and flag != "0")
         self.path_before: list[str] = []
         _LIVE_WORKERS.add(self)
 
