@@ -1,28 +1,17 @@
 """Insert (or refresh) the set-up cell that lets a chapter run on Colab or Binder.
 
 In the book and in a local checkout `course_lib` is installed and the cell does nothing;
-on Colab it installs the engine from the course's repository. The cell is tagged
+on Colab it installs the engine from the course's repository (`repository.url` in
+_config.yml, read by tools/repository_url.py). The cell is tagged
 `remove-cell`, so the HTML book does not show it. Usage: python tools/add_colab_cell.py
 """
 
 from __future__ import annotations
 
-import re
 import sys
-from pathlib import Path
 
 import nbformat
-
-ROOT = Path(__file__).resolve().parents[1]
-MARK = "# course set-up cell"
-
-
-def repository_url() -> str:
-    config = (ROOT / "_config.yml").read_text()
-    match = re.search(r"^repository:\s*\n\s+url:\s*(\S+)", config, re.M)
-    if not match:
-        sys.exit("_config.yml has no repository.url")
-    return match.group(1)
+from repository_url import MARK, ROOT, repository_url  # the one setting
 
 
 def setup_source(url: str) -> str:
