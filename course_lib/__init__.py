@@ -10,8 +10,9 @@
     cl.datasets, cl.autodiff.Value, cl.autodiff.Tensor
 
 Only numpy is imported here; ``cl.autodiff``, ``cl.plotting`` and ``cl.widgets``
-(matplotlib, ipywidgets) and ``cl.grading`` load on first use, tqdm and scikit-learn
-inside the functions that need them.
+(matplotlib, ipywidgets), ``cl.grading`` and the layers of chapters 8-12
+(``cl.BatchNorm``, ``cl.Conv2D``, ``cl.RNN``, ...) load on first use, tqdm and
+scikit-learn inside the functions that need them.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ import importlib
 
 from . import (
     activations,
-    batchnorm,
-    conv,
     datasets,
     errors,
     gradcheck,
@@ -29,8 +28,6 @@ from . import (
     losses,
     models,
     optimizers,
-    pooling,
-    rnn,
     training,
 )
 from .activations import (
@@ -57,16 +54,12 @@ from .activations import (
     tanh,
     tanh_prime,
 )
-from .batchnorm import BatchNorm
-from .conv import Conv2D
 from .errors import DivergenceError, ShapeError
 from .gradcheck import gradient_check, numerical_gradient, relative_error
 from .layers import Dense, Dropout, Layer, init_weights
 from .losses import MSE, BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, get_loss
 from .models import MLP, Sequential
 from .optimizers import SGD, Adam, Optimizer, RMSProp, get_optimizer
-from .pooling import Flatten, MaxPool2D
-from .rnn import LSTM, RNN, LastStep
 from .training import History, evaluate, fit, train_step
 
 __version__ = "0.1.0"
@@ -160,7 +153,12 @@ __all__ = [
     "ShapeError",
 ]
 
-_LAZY = ("plotting", "widgets", "grading", "cli", "conv_reference", "autodiff")
+_LAZY = ("plotting", "widgets", "grading", "cli", "conv_reference", "autodiff",
+         "batchnorm", "conv", "pooling", "rnn")
+#: the layers of chapters 8-12 load on first use, like the modules above
+_LAZY_NAMES = {"BatchNorm": "batchnorm", "Conv2D": "conv", "Flatten": "pooling",
+               "MaxPool2D": "pooling", "RNN": "rnn", "LSTM": "rnn",
+               "LastStep": "rnn"}
 
 
 def __getattr__(name):
@@ -168,8 +166,13 @@ def __getattr__(name):
         module = importlib.import_module(f"{__name__}.{name}")
         globals()[name] = module
         return module
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"),
+                        name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_NAMES))
