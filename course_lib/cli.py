@@ -7,6 +7,7 @@
     course release --chapters 1-3 --out DIR
     course grade-batch SUBMISSIONS --out DIR
     course manifest [--write FILE | --check FILE]
+    course gradebook --grades CSV --lms canvas|moodle --export CSV --out CSV
 
 Exit status of ``course grade``: 0 when grading ran, whatever the score (1 with
 ``--fail-under PCT`` when the score is below PCT percent); 2 when grading could not
@@ -31,6 +32,8 @@ _DELEGATED = {
                     "grade many submissions, each sandboxed, into a CSV gradebook"),
     "manifest": ("course_lib.grading.checking.manifest",
                  "show, write or check the points manifest (points per exercise)"),
+    "gradebook": ("course_lib.grading.batch.lms",
+                  "write grade-batch's grades into a Canvas or Moodle import CSV"),
 }
 
 

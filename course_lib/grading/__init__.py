@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from course_lib.grading.core.chapters import CHAPTERS
 
-__all__ = ["CHAPTERS", "Report", "check", "classroom_config", "grade"]
+__all__ = ["CHAPTERS", "Report", "check", "grade"]
 
 
 def check(spec: str | int | None = None, *, target=None, include_hidden: bool = False,
@@ -64,7 +64,7 @@ def check(spec: str | int | None = None, *, target=None, include_hidden: bool = 
 
 
 def __getattr__(name: str):
-    if name in ("grade", "classroom_config"):
+    if name == "grade":
         from course_lib.grading.checking import runner
 
         return getattr(runner, name)

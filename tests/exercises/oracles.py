@@ -8,14 +8,32 @@ cross-entropy formula, the XOR truth table. Nothing imports the student's code,
 student's answer (or the engine) with these values compares it with an
 independent oracle.
 
-Test modules import it by name (``from oracles import fd``): pytest puts
-``tests/exercises`` on ``sys.path`` when it loads the folder's conftest, and
-``tests/package/conftest.py`` adds the folder too. Releases copy this file next
-to the public tests (student bundles and the Gradescope autograder), so it holds
-oracles only, never an exercise's answer code.
+Public tests ask ``expected.expected(chapter, name, case, *inputs)``, which
+calls the oracle registered here with ``@reference(chapter, name)``, or import
+a data-only oracle by name; a student release holds their values as data
+(``expected.json``, replayed by a generated ``oracles.py``), never this file.
+Hidden tests and the engine's tests import it by name (``from oracles import
+fd``): pytest puts ``tests/exercises`` on ``sys.path`` when it loads the
+folder's conftest, and ``tests/package/conftest.py`` adds the folder too. The
+Gradescope autograder, which students never see, ships it.
 """
 
+import math
+
 import numpy as np
+
+#: ``{(chapter, exercise): oracle}``: what :func:`expected.expected` calls.
+REFERENCES = {}
+
+
+def reference(chapter, name):
+    """Register ``fn`` as the oracle of exercise ``name`` of ``chapter``."""
+
+    def register(fn):
+        REFERENCES[(chapter, name)] = fn
+        return fn
+
+    return register
 
 #: The four XOR inputs, shape (4, 2), and their targets, shape (4, 1).
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -279,6 +297,11 @@ def squared_error_mean(X, X_hat):
     return sum(diffs) / len(diffs)
 
 
+def squared_error_grad(X, X_hat):
+    """Finite differences of :func:`squared_error_mean` with respect to X_hat."""
+    return fd(lambda p: squared_error_mean(X, p), X_hat)
+
+
 def digits_scaled():
     """The 8x8 digits scaled to [0, 1] and split 80/20 (seeded, stratified by
     label): (X_train, X_test), shapes (1437, 64) and (360, 64)."""
@@ -292,3 +315,166 @@ def digits_scaled():
         idx = rng.permutation(np.flatnonzero(y == label))
         test[idx[: len(idx) // 5]] = True
     return X[~test], X[test]
+
+
+# ---------------------------------------------------------------- the oracles
+# Each takes the inputs a public test passes to ``expected(...)`` (data only)
+# and returns the reference value the test compares with.
+
+
+def mse_formula(y_true, y_pred):
+    """The MSE as a loop over every entry: sum of squared differences / count."""
+    total = sum((p - t) ** 2 for p, t in zip(y_pred.ravel(), y_true.ravel()))
+    return total / y_true.size
+
+
+@reference("ch02", "mse")
+def _mse(y_true, y_pred):
+    return mse_formula(y_true, y_pred)
+
+
+@reference("ch02", "mse_grad")
+def _mse_grad(y_true, y_pred):
+    return fd(lambda p: mse_formula(y_true, p), y_pred)
+
+
+@reference("ch02", "binary_cross_entropy")
+def _bce_loop(y_true, y_pred):
+    terms = [-(t * math.log(p) + (1 - t) * math.log(1 - p))
+             for t, p in zip(y_true.ravel(), y_pred.ravel())]
+    return sum(terms) / len(terms)
+
+
+@reference("ch02", "softmax")
+def _softmax_rows(z):
+    out = np.zeros_like(z, dtype=float)
+    for i, row in enumerate(z):
+        m = max(row)
+        e = [math.exp(v - m) for v in row]
+        out[i] = [v / sum(e) for v in e]
+    return out
+
+
+@reference("ch02", "cross_entropy_from_logits")
+def _ce_rows(labels, logits):
+    """Mean of -log softmax(z_i)[y_i], with log-sum-exp done in exact steps."""
+    losses = []
+    for row, label in zip(logits, labels):
+        m = max(row)
+        lse = m + math.log(sum(math.exp(v - m) for v in row))
+        losses.append(lse - row[label])
+    return sum(losses) / len(losses)
+
+
+@reference("ch03", "sigmoid_backward")
+def _sigmoid_backward(dA, Z):
+    return fd(lambda z: float(np.sum(dA * sigmoid(z))), Z)
+
+
+@reference("ch03", "dense_backward")
+def _dense_backward(X, W, b, dZ):
+    return dense_grads(X, W, b, dZ)
+
+
+@reference("ch03", "backprop_two_layer")
+def _backprop_two_layer(X, y, params, name):
+    """Finite differences of the MSE of the two-layer network w.r.t. ``name``."""
+
+    def loss_of(value):
+        p = dict(params)
+        p[name] = value
+        return float(np.mean((two_layer_forward(p, X) - y) ** 2))
+
+    return fd(loss_of, params[name])
+
+
+@reference("ch04", "train_step")
+def _train_step(params, X, y, lr, what):
+    """BCE before a gradient-descent step, after it, or the step of one key.
+
+    ``what`` is ``"loss"``, ``"loss after"`` or a parameter name; the step is
+    ``-lr`` times finite differences of the BCE.
+    """
+
+    def loss(p):
+        return bce(y, two_layer_forward(p, X))
+
+    steps = {}
+    for key in params:
+
+        def loss_of(value, key=key):
+            q = dict(params)
+            q[key] = value
+            return loss(q)
+
+        steps[key] = -lr * fd(loss_of, params[key])
+    if what == "loss":
+        return loss(params)
+    if what == "loss after":
+        return loss({k: params[k] + steps[k] for k in params})
+    return steps[what]
+
+
+@reference("ch04", "predict")
+def _predict(params, X):
+    """(outputs, labels) of the sigmoid-sigmoid network."""
+    y_hat = two_layer_forward(params, X)
+    return y_hat, (y_hat > 0.5).astype(int)
+
+
+@reference("ch05", "adam_step")
+def _adam_steps(w, grads, lr, b1, b2, eps, correct):
+    """``len(grads)`` Adam steps from ``m = v = 0``: ``(w, m, v)`` after them."""
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for t, g in enumerate(grads, start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat = m / (1 - b1**t) if correct else m
+        v_hat = v / (1 - b2**t) if correct else v
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return w, m, v
+
+
+# ---------------------------------------------------------------- chapter 8
+# Batch normalization from its definition, per channel: the rows of the
+# (M, C) matrix of each channel's values; gradients by finite differences.
+
+
+def _channel_rows(A):
+    """(N, C) or (N, C, H, W) -> (M, C): one row per value of each channel."""
+    return A if A.ndim == 2 else A.transpose(0, 2, 3, 1).reshape(-1, A.shape[1])
+
+
+def _channel_unrows(R, shape):
+    if len(shape) == 2:
+        return R
+    N, C, H, W = shape
+    return R.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+
+
+def batch_norm_definition(X, gamma, beta, eps):
+    """(Y, mean, var): y = gamma (x - mean) / sqrt(var + eps) + beta per channel."""
+    R = _channel_rows(X)
+    mean = R.mean(axis=0)
+    var = ((R - mean) ** 2).mean(axis=0)
+    Y = _channel_unrows(gamma * (R - mean) / np.sqrt(var + eps) + beta, X.shape)
+    return Y, mean, var
+
+
+def batch_norm_grads(G, X, gamma, beta, eps):
+    """(dX, dgamma, dbeta) of sum(G * Y) by finite differences of the definition."""
+
+    def loss(x, g, b):
+        return float(np.sum(G * batch_norm_definition(x, g, b, eps)[0]))
+
+    return (fd(lambda x: loss(x, gamma, beta), X),
+            fd(lambda g: loss(X, g, beta), gamma),
+            fd(lambda b: loss(X, gamma, b), beta))
+
+
+# Last: while a release records (COURSE_RECORD_EXPECTED), calls from the public
+# tests are kept, so that a bundle can replay them (see expected.py).
+from expected import record_calls  # noqa: E402
+
+record_calls(globals())

@@ -5,19 +5,23 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from course_lib import cli
-from course_lib.grading.assign import release
+from course_lib.grading.assign import leaks, notebooks, release
 from course_lib.grading.assign.stubs import make_stub
 from course_lib.grading.checking.manifest import build
 
+#: Oracle code rides along while a chapter's public tests pass it functions.
+ORACLES = "tests/exercises/oracles.py"
 REPO = Path(__file__).resolve().parents[2]
 SOLUTIONS = REPO / "solutions"
 HIDDEN = REPO / "tests" / "exercises" / "hidden"
@@ -41,7 +45,6 @@ def test_bundle_layout(bundle):
     root = bundle.bundle
     names = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     assert {"README.md", "pyproject.toml", "requirements.txt", "manifest.json",
-            ".github/classroom/autograding.json",
             ".github/workflows/classroom.yml"} <= names
     assert {n for n in names if n.startswith("exercises/")} == {
         "exercises/ch01_forward_pass.py", "exercises/ch02_loss.py",
@@ -49,16 +52,22 @@ def test_bundle_layout(bundle):
     assert {n for n in names if n.startswith("book/")} == {
         "book/01_forward_pass.ipynb", "book/02_loss.ipynb",
         "book/03_chain_rule.ipynb"}
-    assert {n for n in names if n.startswith("tests/")} == {
-        "tests/exercises/conftest.py", "tests/exercises/oracles.py",
-        "tests/exercises/engine_io.py", "tests/exercises/test_ch01_forward_pass.py",
-        "tests/exercises/test_ch02_loss.py", "tests/exercises/test_ch03_chain_rule.py"}
-    # the shared oracles ship byte for byte (the public tests import them)
-    assert (root / "tests/exercises/oracles.py").read_bytes() == (
-        REPO / "tests/exercises/oracles.py").read_bytes()
+    shipped_tests = {n for n in names if n.startswith("tests/")}
+    assert {"tests/exercises/conftest.py", "tests/exercises/expected.py",
+            "tests/exercises/expected.json",
+            "tests/exercises/test_ch01_forward_pass.py",
+            "tests/exercises/test_ch02_loss.py",
+            "tests/exercises/test_ch03_chain_rule.py"} <= shipped_tests
+    assert {n for n in shipped_tests if "/test_ch" in n} == {
+        "tests/exercises/test_ch01_forward_pass.py",
+        "tests/exercises/test_ch02_loss.py",
+        "tests/exercises/test_ch03_chain_rule.py"}
+    data = json.loads((root / "tests/exercises/expected.json").read_text())
+    assert {k.split("/")[0] for k in data} <= {"ch01", "ch02", "ch03", "oracles",
+                                               "unreplayable"}
     assert "course_lib/grading/checking/runner.py" in names
-    for tool in ("assign/release.py", "batch/grade_batch.py", "batch/sandbox.py"):
-        assert f"course_lib/grading/{tool}" not in names
+    assert not any(n.startswith(("course_lib/grading/assign/",
+                                 "course_lib/grading/batch/")) for n in names)
     assert not any("solution" in n.lower() or "hidden" in n for n in names)
     assert "-e ." in (root / "requirements.txt").read_text().splitlines()
 
@@ -107,22 +116,92 @@ def test_zip_matches_folder(bundle):
 
 
 def test_released_bundle_scans_clean(bundle):
-    assert release.scan_for_leaks(bundle.bundle) == []
+    # (oracle code is let through only while public tests pass it functions)
+    assert [x for x in leaks.scan_for_leaks(bundle.bundle) if x.path != ORACLES] == []
 
 
-def test_classroom_points_match_visible_points(bundle, manifest):
-    config = json.loads(
-        (bundle.bundle / ".github" / "classroom" / "autograding.json").read_text())
-    runs = [t["run"] for t in config["tests"]]
-    assert all(re.fullmatch(
-        r"(python -m course_lib|course) grade ch0[123]\.\w+ --fail-under 100", r)
-        for r in runs)
-    visible = sum(manifest["chapters"][ch]["points"]
-                  - manifest["chapters"][ch]["hidden_points"]
-                  for ch in ("ch01", "ch02", "ch03"))
-    assert sum(t["points"] for t in config["tests"]) == visible
-    workflow = (bundle.bundle / ".github" / "workflows" / "classroom.yml").read_text()
-    assert "pip install -r requirements.txt" in workflow
+GRADER = "classroom-resources/autograding-command-grader@v1"
+REPORTER = "classroom-resources/autograding-grading-reporter@v1"
+
+
+def _visible_points(manifest, chapters):
+    return sum(manifest["chapters"][ch]["points"]
+               - manifest["chapters"][ch]["hidden_points"] for ch in chapters)
+
+
+@pytest.fixture(scope="module")
+def workflow(bundle):
+    yaml = pytest.importorskip("yaml")
+    path = bundle.bundle / ".github" / "workflows" / "classroom.yml"
+    return yaml.safe_load(path.read_text())
+
+
+def test_classroom_workflow_is_in_todays_form(workflow, manifest):
+    assert workflow["on"] == ["push", "repository_dispatch"]
+    assert workflow["permissions"] == {"checks": "write", "actions": "read",
+                                       "contents": "read"}
+    job = workflow["jobs"]["run-autograding-tests"]
+    assert job["if"] == "github.actor != 'github-classroom[bot]'"
+    steps = job["steps"]
+    graders = [s for s in steps if s.get("uses") == GRADER]
+    reporter = steps[-1]
+    assert reporter["uses"] == REPORTER
+    ids = [s["id"] for s in graders]
+    assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[a-z][a-z0-9-]*", i)
+                                            for i in ids)
+    for step in graders:
+        w = step["with"]
+        assert set(w) == {"test-name", "setup-command", "command", "timeout",
+                          "max-score"}
+        assert isinstance(w["timeout"], int) and 1 <= w["timeout"] <= 360  # minutes
+        assert isinstance(w["max-score"], int) and w["max-score"] > 0
+        assert re.fullmatch(r"python -m course_lib grade ch0[123]\.\w+ "
+                            r"--fail-under 100", w["command"])
+    assert reporter["with"]["runners"] == ",".join(ids)
+    assert reporter["env"] == {
+        f"{i.upper()}_RESULTS": "${{steps." + i + ".outputs.result}}" for i in ids}
+    # every exercise with visible points is a step, and the points add up
+    want = {f"{ch} {ex}" for ch in ("ch01", "ch02", "ch03")
+            for ex, e in manifest["chapters"][ch]["exercises"].items()
+            if e["points"] > e["hidden_points"]}
+    assert {s["with"]["test-name"] for s in graders} == want
+    total = sum(s["with"]["max-score"] for s in graders)
+    assert total == _visible_points(manifest, ("ch01", "ch02", "ch03"))
+
+
+def _run_step(step, folder, env):
+    """Run a step's command as the command grader does: no shell, a small
+    environment, its timeout in minutes."""
+    w = step["with"]
+    proc = subprocess.run(shlex.split(w["command"]), cwd=folder, env=env,
+                          capture_output=True, text=True, check=False,
+                          timeout=60 * w["timeout"])
+    return step["id"], proc
+
+
+def test_classroom_commands_pass_on_answers_and_fail_on_stubs(workflow, bundle,
+                                                             tmp_path):
+    graders = [s for s in workflow["jobs"]["run-autograding-tests"]["steps"]
+               if s.get("uses") == GRADER]
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+           "HOME": str(tmp_path), "FORCE_COLOR": "true"}
+    outcome = {}
+    for which in ("answers", "stubs"):
+        folder = tmp_path / which  # a fresh copy of the student's repository
+        shutil.copytree(bundle.bundle, folder)
+        if which == "answers":
+            for path in (folder / "exercises").glob("*.py"):
+                shutil.copy(SOLUTIONS / path.name, path)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            outcome[which] = dict(pool.map(_run_step, graders,
+                                           [folder] * len(graders),
+                                           [env] * len(graders)))
+    failed = {i: p.stdout[-400:] + p.stderr[-400:]
+              for i, p in outcome["answers"].items() if p.returncode != 0}
+    assert not failed
+    # an older command grader failed a step on any output to stderr
+    assert not [i for i, p in outcome["answers"].items() if p.stderr.strip()]
+    assert [i for i, p in outcome["stubs"].items() if p.returncode == 0] == []
 
 
 # ------------------------------------------------------------------ leaks
@@ -136,10 +215,10 @@ def _most_revealing_block() -> tuple[str, list[str]]:
     """(solution file, raw body lines) of the block with most revealing lines.
 
     Lines also in the public engine or the public tests do not reveal
-    anything (see ``release.public_lines``), so a block made only of them
+    anything (see ``leaks.public_lines``), so a block made only of them
     cannot be "leaked"; the test plants the block that reveals the most.
     """
-    blocks = release.solution_blocks(SOLUTIONS, release.public_lines())
+    blocks = leaks.solution_blocks(SOLUTIONS, leaks.public_lines())
     best = max(blocks, key=lambda b: len(b.lines))
     name, line = best.where.split("/")[-1].split(":")
     text = (SOLUTIONS / name).read_text().splitlines()
@@ -155,8 +234,14 @@ def _solution_block_lines(name: str) -> list[str]:
     return text[start + 1:end]
 
 
-def _kinds(leaks) -> set[str]:
-    return {leak.kind for leak in leaks}
+def _scan(root):
+    """The leak scan, without the oracle code that bundles of chapters whose
+    public tests still pass functions to oracles carry (see the release)."""
+    return [x for x in leaks.scan_for_leaks(root) if x.path != ORACLES]
+
+
+def _kinds(found) -> set[str]:
+    return {leak.kind for leak in found}
 
 
 def test_planted_solution_block_in_notebook_is_caught(bundle, tmp_path):
@@ -168,11 +253,11 @@ def test_planted_solution_block_in_notebook_is_caught(bundle, tmp_path):
     nb["cells"].append({"cell_type": "markdown", "metadata": {},
                         "source": f"Hint:\n```\n{body}\n```\n"})
     nb_path.write_text(json.dumps(nb))
-    leaks = release.scan_for_leaks(root)
+    found = _scan(root)
     # (a block may share lines with another one, which is then reported too)
-    assert {(x.path, x.kind) for x in leaks} == {
+    assert {(x.path, x.kind) for x in found} == {
         ("book/01_forward_pass.ipynb", "solution-line")}
-    assert any(name in x.detail for x in leaks)
+    assert any(name in x.detail for x in found)
 
 
 def test_one_distinctive_line_in_a_comment_is_caught(bundle, tmp_path):
@@ -180,8 +265,8 @@ def test_one_distinctive_line_in_a_comment_is_caught(bundle, tmp_path):
     line = max(_solution_block_lines("ch02_loss.py"), key=len).strip()
     stub = root / "exercises" / "ch02_loss.py"
     stub.write_text(stub.read_text() + f"\n# {line}\n")
-    leaks = release.scan_for_leaks(root)
-    assert [(x.path, x.kind) for x in leaks] == [("exercises/ch02_loss.py",
+    found = _scan(root)
+    assert [(x.path, x.kind) for x in found] == [("exercises/ch02_loss.py",
                                                   "solution-line")]
 
 
@@ -201,10 +286,10 @@ def test_bytecode_outputs_solutions_and_hidden_tests_are_caught(bundle, tmp_path
     readme = root / "README.md"
     readme.write_text(readme.read_text() + f"\nAlso graded: {name}\n")
     shutil.copy(hidden, root / "tests" / "exercises" / hidden.name)
-    leaks = release.scan_for_leaks(root)
-    assert _kinds(leaks) == {"bytecode", "notebook-output", "solutions-dir",
+    found = _scan(root)
+    assert _kinds(found) == {"bytecode", "notebook-output", "solutions-dir",
                              "hidden-test"}
-    paths = {x.path for x in leaks if x.kind == "hidden-test"}
+    paths = {x.path for x in found if x.kind == "hidden-test"}
     assert {"README.md", f"tests/exercises/{hidden.name}"} <= paths
 
 
@@ -243,7 +328,7 @@ def test_strip_notebook_removes_solutions_and_outputs():
         {"cell_type": "markdown", "metadata": {}, "source":
             ":::{solution-start} ex-2\n:::\nhidden = 7\n:::{solution-end}\n:::\nEnd\n"},
     ]}
-    out, removed = release.strip_notebook(nb)
+    out, removed = notebooks.strip_notebook(nb)
     assert removed == 3
     assert [c["source"] for c in out["cells"]][0] == "print(2)"
     first = out["cells"][0]
@@ -256,34 +341,163 @@ def test_strip_notebook_removes_solutions_and_outputs():
 
 
 # ------------------------------------------------------------------ gradescope
-def test_gradescope_bundle_grades_with_hidden_tests(bundle, manifest, tmp_path):
+#: Gradescope's results.json (https://gradescope-autograders.readthedocs.io/en/
+#: latest/specs/): the fields it documents, and the values of the visibilities.
+GS_TOP = {"score", "execution_time", "output", "output_format", "test_output_format",
+          "test_name_format", "visibility", "stdout_visibility", "extra_data",
+          "tests", "leaderboard"}
+GS_TEST = {"score", "max_score", "status", "name", "name_format", "number", "output",
+           "output_format", "tags", "visibility", "extra_data"}
+GS_VISIBILITY = {"visible", "hidden", "after_due_date", "after_published"}
+
+
+def _is_number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def check_gradescope_results(data: dict) -> None:
+    """Fail unless ``data`` is a results.json that Gradescope accepts."""
+    assert isinstance(data, dict) and set(data) <= GS_TOP, set(data) - GS_TOP
+    assert "score" in data or all("score" in t for t in data.get("tests", []))
+    if "score" in data:
+        assert _is_number(data["score"])
+    if "execution_time" in data:
+        assert _is_number(data["execution_time"])
+    for key in ("visibility", "stdout_visibility"):
+        if key in data:
+            assert data[key] in GS_VISIBILITY, data[key]
+    if "output" in data:
+        assert isinstance(data["output"], str)
+    assert isinstance(data.get("tests", []), list)
+    for test in data.get("tests", []):
+        assert set(test) <= GS_TEST, set(test) - GS_TEST
+        for key in ("score", "max_score"):
+            if key in test:
+                assert _is_number(test[key]), (key, test[key])
+        assert isinstance(test.get("name", ""), str)
+        assert isinstance(test.get("output", ""), str)
+        assert test.get("visibility", "visible") in GS_VISIBILITY
+        assert test.get("status", "passed") in ("passed", "failed")
+        if "score" in test and "max_score" in test:
+            assert 0 <= test["score"] <= test["max_score"]
+
+
+def python310():
+    """A Python 3.10 interpreter on this machine (Gradescope's default), or None."""
+    candidates = [os.environ.get("COURSE_TEST_PYTHON310", "")]
+    candidates += sorted(str(p) for p in Path.home().glob(
+        ".pyenv/versions/3.10*/bin/python3.10"))
+    candidates.append(shutil.which("python3.10") or "")
+    for exe in filter(None, candidates):
+        try:
+            out = subprocess.run([exe, "-c", "import sys; print(sys.version_info[:2])"],
+                                 capture_output=True, text=True, timeout=30,
+                                 env={**os.environ, "PYENV_VERSION": "3.10.13"})
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if out.stdout.strip() == "(3, 10)":
+            return exe
+    return None
+
+
+@pytest.fixture(scope="module")
+def autograder(bundle, tmp_path_factory):
+    """The Gradescope zip unpacked as Gradescope does, and set up with 3.10."""
+    exe = python310()
+    if exe is None:
+        pytest.skip("no Python 3.10 on this machine (set COURSE_TEST_PYTHON310): "
+                    "the Gradescope image test needs Gradescope's default python3")
+    root = tmp_path_factory.mktemp("gs") / "autograder"
+    for part in ("source", "submission", "results"):
+        (root / part).mkdir(parents=True)
+    with zipfile.ZipFile(bundle.gradescope) as zf:
+        zf.extractall(root / "source")
+        for info in zf.infolist():  # zipfile does not restore modes
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                (root / "source" / info.filename).chmod(mode)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "COURSE_PYTHON": exe,
+           "PYENV_VERSION": "3.10.13"}
+    env = {k: v for k, v in env.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
+    proc = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root /
+                          "source", env=env, capture_output=True, text=True,
+                          timeout=1200, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return root, env
+
+
+def _run_autograder(root, env, files):
+    for old in (root / "submission").iterdir():
+        old.unlink()
+    (root / "results" / "results.json").unlink(missing_ok=True)
+    for path in files:
+        shutil.copy(path, root / "submission" / path.name)
+    proc = subprocess.run([str(root / "source" / "run_autograder")], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=900,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def test_gradescope_zip_layout(bundle):
     with zipfile.ZipFile(bundle.gradescope) as zf:
         names = set(zf.namelist())
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in zf.infolist()}
-        zf.extractall(tmp_path / "source")
-    assert {"setup.sh", "run_autograder", "grade_submission.py",
-            "tests/exercises/oracles.py"} <= names
+    assert {"setup.sh", "run_autograder", "grade_submission.py", "config.json",
+            "requirements.txt", "pyproject.toml", "tests/exercises/oracles.py"} <= names
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     assert any(n.startswith("tests/exercises/hidden/test_ch01") for n in names)
     assert not any(n.startswith("tests/exercises/hidden/test_ch04") for n in names)
     assert not any("solutions" in n for n in names)
-    submission = tmp_path / "submission"
-    submission.mkdir()
-    shutil.copy(SOLUTIONS / "ch01_forward_pass.py", submission)
-    results = tmp_path / "results.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_")}
-    env["PYTHONPATH"] = str(tmp_path / "source")
-    proc = subprocess.run(
-        [sys.executable, "grade_submission.py", str(submission), str(results)],
-        cwd=tmp_path / "source", env=env, capture_output=True, text=True,
-        timeout=600, check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    data = json.loads(results.read_text())
-    ch01 = [t for t in data["tests"] if t["number"] == "ch01"]
-    assert sum(t["score"] for t in ch01) == manifest["chapters"]["ch01"]["points"]
-    assert any(t["visibility"] == "after_published" for t in ch01)
-    ch02 = [t for t in data["tests"] if t["number"] == "ch02"]
-    assert ch02 and sum(t["score"] for t in ch02) == 0  # not submitted
+
+
+def test_gradescope_runs_as_on_gradescope_with_python310(autograder, manifest):
+    root, env = autograder
+    venv_python = root / "venv" / "bin" / "python"
+    version = subprocess.run([str(venv_python), "-c", "import sys; "
+                              "print(sys.version_info[:2])"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    assert version == "(3, 10)"
+    chapters = ("ch01", "ch02", "ch03")
+    total = sum(manifest["chapters"][ch]["points"] for ch in chapters)
+    answers = _run_autograder(root, env, [SOLUTIONS / f"{m}.py" for m in (
+        "ch01_forward_pass", "ch02_loss", "ch03_chain_rule")])
+    check_gradescope_results(answers)
+    assert answers["score"] == total, [(t["name"], t["output"]) for t in
+                                       answers["tests"] if t["score"] < t["max_score"]]
+    assert any(t["visibility"] == "after_published" for t in answers["tests"])
+    stubs = _run_autograder(root, env,
+                            sorted((REPO / "exercises").glob("ch0[123]*.py")))
+    check_gradescope_results(stubs)
+    assert stubs["score"] == 0 and len(stubs["tests"]) == len(answers["tests"])
+    only_ch01 = _run_autograder(root, env, [SOLUTIONS / "ch01_forward_pass.py"])
+    by_chapter = {}
+    for t in only_ch01["tests"]:
+        by_chapter[t["number"]] = by_chapter.get(t["number"], 0) + t["score"]
+    lost = [(t["name"], t["output"]) for t in only_ch01["tests"]
+            if t["number"] == "ch01" and t["score"] < t["max_score"]]
+    assert by_chapter["ch01"] == manifest["chapters"]["ch01"]["points"], lost
+    assert by_chapter["ch02"] == 0  # not submitted
+    empty = _run_autograder(root, env, [])
+    check_gradescope_results(empty)
+    assert empty["score"] == 0 and "No exercise file" in empty["output"]
+
+
+def test_student_bundle_grades_with_python310(autograder, bundle, manifest, tmp_path):
+    """The bundle's own tests and data, run by the 3.10 interpreter."""
+    root, env = autograder
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle.bundle, copy)
+    for path in (copy / "exercises").glob("*.py"):
+        shutil.copy(SOLUTIONS / path.name, path)
+    out = tmp_path / "results.json"
+    proc = subprocess.run([str(root / "venv" / "bin" / "python"), "-m", "course_lib",
+                           "grade", "--json", str(out)], cwd=copy, env={
+                               "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert data["score"] == _visible_points(manifest, ("ch01", "ch02", "ch03"))
 
 
 # ------------------------------------------------------------------ manifest

@@ -38,7 +38,7 @@ from pathlib import Path
 from ..checking.manifest import build as build_manifest
 from ..checking.manifest import points_by_chapter
 from ..core.chapters import CHAPTERS, parse_chapters
-from . import budget, gradebook, names, sandbox, uids
+from . import budget, gradebook, names, sandbox, similarity, uids
 from .outcome import Outcome, Settings
 from .uploads import collect_submission
 
@@ -309,11 +309,14 @@ def run_batch(submissions: Path, out: Path, settings: Settings, workers: int = 1
         # out of the class's submissions and results
         for note in sandbox.protect([submissions, out]):
             print(f"sandbox: {note}", file=sys.stderr)
-    outcomes = _grade_all(names.discover(submissions), out, settings, workers,
-                          progress)
+    uploads = names.discover(submissions)
+    outcomes = _grade_all(uploads, out, settings, workers, progress)
     gradebook.write_csv(out / names.GRADEBOOK, outcomes, settings.chapters, CHAPTERS)
+    readable = [(sid, path) for sid, path, problem in uploads if not problem]
     (out / names.SUMMARY).write_text(
-        gradebook.summary(outcomes, _header(settings, workers), settings.chapters),
+        gradebook.summary(outcomes, _header(settings, workers), settings.chapters)
+        + similarity.section(readable, collect_submission,
+                             exercise_modules(settings.tests_dir), settings.tests_dir),
         encoding="utf-8")
     return outcomes
 

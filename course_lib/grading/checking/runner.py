@@ -25,8 +25,7 @@ from course_lib.grading.core.chapters import CHAPTERS
 from course_lib.grading.core.paths import find_course_root
 from course_lib.grading.core.procs import set_dumpable, signal_name
 
-__all__ = ["GradingError", "classroom_config", "collect", "find_course_root", "grade",
-           "parse_selectors", "write_classroom_config"]
+__all__ = ["GradingError", "collect", "find_course_root", "grade", "parse_selectors"]
 
 DEFAULT_TOTAL_TIMEOUT = 900.0
 _SELECTOR = re.compile(r"^(?:ch)?0*(\d{1,2})(?:\.([A-Za-z_][A-Za-z0-9_]*))?$")
@@ -428,66 +427,3 @@ def collect(tests_dir: str | Path | None = None, chapters=None,
     if collected is None or code not in (0, 5):
         raise GradingError(f"collecting {tests_dir} failed:\n{_tail(output)}")
     return list(collected["tests"])
-
-
-def classroom_config(chapters=None, tests_dir: str | Path | None = None,
-                     per: str = "exercise", timeout_minutes: int = 5) -> dict:
-    """The ``.github/classroom/autograding.json`` of GitHub Classroom.
-
-    Classroom awards a test's points only when its command exits 0, so each entry
-    runs ``python -m course_lib grade ... --fail-under 100`` (the same as
-    ``course grade``, and it works in a bundle that is not pip-installed). With
-    ``per="exercise"`` (default) every exercise is one entry, which keeps partial
-    credit; ``per="chapter"`` gives one entry per chapter. Points come from the
-    tests' markers (visible tests only: Classroom runs in the student's
-    repository).
-
-    Parameters
-    ----------
-    chapters : list, optional
-        As for :func:`grade`; default: every chapter with tests.
-    tests_dir : str or Path, optional
-    per : {"exercise", "chapter"}
-    timeout_minutes : int
-        Classroom's per-entry limit.
-
-    Returns
-    -------
-    dict
-        ``{"tests": [{"name", "setup", "run", "input", "output", "comparison",
-        "timeout", "points"}, ...]}``.
-    """
-    if per not in ("exercise", "chapter"):
-        raise ValueError("per must be 'exercise' or 'chapter'")
-    metas = [m for m in collect(tests_dir, chapters, include_hidden=False)
-             if not m["hidden"]]
-    groups: dict[str, float] = {}
-    for m in metas:
-        key = m["chapter"] if per == "chapter" else f"{m['chapter']}.{m['exercise']}"
-        groups[key] = groups.get(key, 0.0) + float(m["points"])
-    tests = []
-    for key in sorted(groups, key=lambda k: (k.split(".")[0],)):
-        ch = key.split(".")[0]
-        title = CHAPTERS.get(ch, ("", ""))[1]
-        name = f"{ch} {title}" if per == "chapter" else f"{ch} {key.split('.', 1)[1]}"
-        pts = groups[key]
-        tests.append({"name": name, "setup": "",
-                      "run": f"python -m course_lib grade {key} --fail-under 100",
-                      "input": "", "output": "", "comparison": "included",
-                      "timeout": int(timeout_minutes),
-                      "points": int(pts) if float(pts).is_integer() else pts})
-    return {"tests": tests}
-
-
-def write_classroom_config(path: str | Path | None = None, **kwargs) -> Path:
-    """Write :func:`classroom_config` as JSON (default:
-    ``<course>/.github/classroom/autograding.json``); returns the path."""
-    if path is None:
-        root = find_course_root()
-        if root is None:
-            raise GradingError("cannot find the course folder")
-        path = root / ".github" / "classroom" / "autograding.json"
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(classroom_config(**kwargs), indent=2) + "\n")
-    return path
