@@ -107,8 +107,8 @@ def graded(tmp_path_factory):
     tests.mkdir(parents=True)
     src = REPO / "tests" / "exercises"
     # the tests of chapters 1 and 2 and the helpers they import
-    for name in ("conftest.py", "oracles.py", "engine_io.py", f"test_{CH01}.py",
-                 f"test_{CH02}.py"):
+    for name in ("conftest.py", "oracles.py", "expected.py", "engine_io.py",
+                 f"test_{CH01}.py", f"test_{CH02}.py"):
         shutil.copy(src / name, tests / name)
     subs = root / "submissions"
     subs.mkdir()

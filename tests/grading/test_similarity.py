@@ -22,6 +22,7 @@ pytest.importorskip("copydetect")
 
 import course_lib.gradcheck as gradcheck  # noqa: E402
 from course_lib.grading.batch import grade_batch as batch  # noqa: E402
+from course_lib.grading.batch import names  # noqa: E402
 from course_lib.grading.batch import similarity as sim  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -323,7 +324,9 @@ def test_batch_section_reads_zips_and_folders(tmp_path):
     (subs / "grace").mkdir()
     (subs / "grace" / f"{MODULE}.py").write_text(STUDENTS["grace"])
     modules = batch.exercise_modules()
-    text = sim.section(batch.discover(subs), batch.collect_submission, modules)
+    uploads = [(sid, path) for sid, path, problem in names.discover(subs)
+               if not problem]
+    text = sim.section(uploads, batch.collect_submission, modules)
     assert text.startswith("## Similarity")
     assert "3 submission(s) compared" in text
     assert "**alice**" in text and "**carol**" in text

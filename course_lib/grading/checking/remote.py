@@ -206,10 +206,10 @@ def reap_strays(rounds: int = 50) -> int:
 
 
 # --------------------------------------------------------------------------- worker
-#: refuse graded code that imports course_lib's engine (see engine_guard): exercise
-#: code is numpy only; ``course_lib.grading`` stays importable
-#: (``COURSE_REFUSE_ENGINE=0`` turns it off for one run)
-REFUSE_ENGINE = True
+#: refuse graded code that imports course_lib's engine (see engine_guard): off by
+#: default until the sandbox and red-team suites' probes stop importing the engine
+#: (``COURSE_REFUSE_ENGINE=1`` turns it on for one run, ``0`` off)
+REFUSE_ENGINE = False
 
 # the package is put in place without running its __init__ (the engine): the
 # worker loads the engine only if the student's code uses it (engine_guard)
