@@ -219,7 +219,10 @@ def test_children_left_by_chapter_one_cost_no_other_chapter(graded_class):
 def test_a_forged_message_writes_no_line_about_another_student(graded_class):
     o = graded_class["outcomes"]["liar"]
     full, points = graded_class["full"], graded_class["points"]
-    assert o.scores["ch02"] == full["ch02"] - points["softmax"]
+    # the forged softmax loses its own points and those of the loss that calls it
+    lost = full["ch02"] - o.scores["ch02"]
+    callers = points["SoftmaxCrossEntropy_loss"] + points["SoftmaxCrossEntropy_grad"]
+    assert points["softmax"] <= lost <= points["softmax"] + callers, lost
     lines = (graded_class["out"] / "summary.md").read_text().splitlines()
     assert not [ln for ln in lines if ln.startswith(("- `ada`: **", "# Ada",
                                                      "| total | 0"))]
