@@ -115,7 +115,7 @@ def open_page(browser, server, rel):
 
     page.route("**/*", route)
     page.goto(urljoin(server, rel.as_posix()), wait_until="load")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=90_000)  # a busy CI
     return page, errors, external
 
 
