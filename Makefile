@@ -107,5 +107,8 @@ test-browser: venv  ## open every page of the built book in headless Chromium
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf _build build-artifacts dist .pytest_cache
 
-bench: venv  ## run the benchmarks (not part of make test); writes benchmarks/results.md
+bench: venv  ## run every benchmark (not part of make test); each rewrites its section of benchmarks/results.md
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.beyond_mlp
+	$(BIN)/python -m benchmarks.conv_rnn
+	$(BIN)/python -m benchmarks.feedback_time --write

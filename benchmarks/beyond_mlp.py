@@ -29,6 +29,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import course_lib as cl
+from benchmarks.sections import write_section
 from course_lib.autodiff import Value
 
 try:
@@ -166,14 +167,7 @@ def main(argv=None):
     lines += ["", END]
     table = "\n".join(lines)
     print(table)
-    path = HERE / "results.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + table + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + table + "\n"
-    path.write_text(text)
+    write_section(BEGIN, END, table)
 
 
 if __name__ == "__main__":

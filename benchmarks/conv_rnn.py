@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
 import statistics
 import time
 from pathlib import Path
@@ -37,6 +36,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import course_lib as cl
+from benchmarks.sections import write_section
 
 try:
     import torch
@@ -205,14 +205,7 @@ def main(argv=None):
     lines += _table("CNN training, one epoch", epoch)
     lines.append(END)
     section = "\n".join(lines)
-    results = HERE / "results.md"
-    text = results.read_text() if results.exists() else "# Benchmarks\n"
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), section, text,
-                      flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    results.write_text(text)
+    write_section(BEGIN, END, section)
     data = {"machine": machine, "conv": conv, "recurrent": rec, "cnn_epoch": epoch}
     (HERE / "results_conv_rnn.json").write_text(json.dumps(data, indent=1) + "\n")
     print(section)

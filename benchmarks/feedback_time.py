@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.sections import write_section
+
 HERE = Path(__file__).resolve().parent
 BEGIN, END = "<!-- feedback-time -->", "<!-- /feedback-time -->"
 
@@ -129,14 +131,7 @@ def write(label: str, results: dict) -> str:
     notes = "\n".join(f"- {k}: {v['note']}" for k, v in runs.items())
     text = table(runs)
     section = (f"{BEGIN}\n## Time to feedback\n\n{notes}\n\n{text}\n{END}")
-    path = HERE / "results.md"
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + section + rest.split(END, 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(new)
+    write_section(BEGIN, END, section)
     return text
 
 

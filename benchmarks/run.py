@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 import course_lib as cl
 from benchmarks import handwritten
+from benchmarks.sections import write_section
 
 try:
     import torch
@@ -34,6 +35,8 @@ except ImportError:  # optional
     torch = None
 
 HERE = Path(__file__).resolve().parent
+#: run.py owns the text between these markers (the engine tables and targets)
+BEGIN, END = "<!-- engine: begin -->", "<!-- engine: end -->"
 
 
 def timed(fn):
@@ -368,8 +371,6 @@ def machine():
 
 def markdown(res) -> str:
     lines = [
-        "# Benchmarks",
-        "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in res["machine"].items()),
         "",
         "Medians of alternating runs with the min–max range; BLAS on one thread.",
@@ -500,7 +501,8 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(res, indent=2, default=float))
     text = markdown(res)
-    (args.out / "results.md").write_text(text)
+    write_section(BEGIN, END, f"{BEGIN}\n{text.rstrip()}\n{END}",
+                  args.out / "results.md")
     print(text)
     return 0
 
