@@ -50,8 +50,8 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     raise NotImplementedError('Exercise 11.1: the sums of x and h_prev weighted, plus b, through tanh')
 
 
-def rnn_step_backward(dh, x, h_prev, h, Wx, Wh):
-    """Backward through one step, given the gradient ``dh`` reaching its output.
+def rnn_step_backward(dY, x, h_prev, h, Wx, Wh):
+    """Backward through one step, given the gradient ``dY`` reaching its output.
 
     With ``z = x Wx + h_prev Wh + b`` and ``h = tanh(z)``, the derivative of
     tanh is ``1 - tanh(z)**2``, which is ``1 - h**2``: you are given ``h``,
@@ -59,7 +59,7 @@ def rnn_step_backward(dh, x, h_prev, h, Wx, Wh):
 
     Parameters
     ----------
-    dh : ndarray, shape (N, H)
+    dY : ndarray, shape (N, H)
         Gradient of the loss with respect to h.
     x, h_prev, h : ndarray, shapes (N, D), (N, H), (N, H)
         The step's input, previous state and output.
@@ -74,7 +74,7 @@ def rnn_step_backward(dh, x, h_prev, h, Wx, Wh):
     dWh : (H, H)
     db : (H,)
     """
-    raise NotImplementedError("Exercise 11.2: dz from dh and tanh' at h; then a dense layer's rules")
+    raise NotImplementedError("Exercise 11.2: dz from dY and tanh' at h; then a dense layer's rules")
 
 
 def rnn_forward(X, Wx, Wh, b):
@@ -91,10 +91,10 @@ def rnn_forward(X, Wx, Wh, b):
     return H
 
 
-def rnn_backward(dH, X, H, Wx, Wh):
+def rnn_backward(dY, X, H, Wx, Wh):
     """Backpropagation through time over a whole sequence.
 
-    The loss may depend on the state of every step: ``dH[:, t]`` is the
+    The loss may depend on the state of every step: ``dY[:, t]`` is the
     gradient of the loss with respect to ``H[:, t]`` *through the output at
     step t only*. The total gradient reaching h_t also contains what step
     t + 1 sends back. Walk the steps from last to first; the same weights
@@ -102,7 +102,7 @@ def rnn_backward(dH, X, H, Wx, Wh):
 
     Parameters
     ----------
-    dH : ndarray, shape (N, T, H)
+    dY : ndarray, shape (N, T, H)
     X : ndarray, shape (N, T, D)
     H : ndarray, shape (N, T, H)
         The states from ``rnn_forward``.
@@ -115,7 +115,7 @@ def rnn_backward(dH, X, H, Wx, Wh):
     dWh : (H, H)
     db : (H,)
     """
-    raise NotImplementedError('Exercise 11.3: last step first: dH[:, t] plus what step t+1 sent')
+    raise NotImplementedError('Exercise 11.3: last step first: dY[:, t] plus what step t+1 sent')
 
 
 def clip_bptt_gradients(step_grads, max_norm):
@@ -164,8 +164,8 @@ class RNN:
                              self.params["b"])
         return self.H
 
-    def backward(self, dH):
-        dX, dWx, dWh, db = rnn_backward(dH, self.X, self.H, self.params["Wx"],
+    def backward(self, dY):
+        dX, dWx, dWh, db = rnn_backward(dY, self.X, self.H, self.params["Wx"],
                                         self.params["Wh"])
         for key, g in (("Wx", dWx), ("Wh", dWh), ("b", db)):
             self.grads[key][...] = g

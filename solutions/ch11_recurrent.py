@@ -41,8 +41,8 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     # END SOLUTION
 
 
-def rnn_step_backward(dh, x, h_prev, h, Wx, Wh):
-    """Backward through one step, given the gradient ``dh`` reaching its output.
+def rnn_step_backward(dY, x, h_prev, h, Wx, Wh):
+    """Backward through one step, given the gradient ``dY`` reaching its output.
 
     With ``z = x Wx + h_prev Wh + b`` and ``h = tanh(z)``, the derivative of
     tanh is ``1 - tanh(z)**2``, which is ``1 - h**2``: you are given ``h``,
@@ -50,7 +50,7 @@ def rnn_step_backward(dh, x, h_prev, h, Wx, Wh):
 
     Parameters
     ----------
-    dh : ndarray, shape (N, H)
+    dY : ndarray, shape (N, H)
         Gradient of the loss with respect to h.
     x, h_prev, h : ndarray, shapes (N, D), (N, H), (N, H)
         The step's input, previous state and output.
@@ -65,8 +65,8 @@ def rnn_step_backward(dh, x, h_prev, h, Wx, Wh):
     dWh : (H, H)
     db : (H,)
     """
-    # BEGIN SOLUTION: dz from dh and tanh' at h; then a dense layer's rules
-    dz = dh * (1.0 - h ** 2)
+    # BEGIN SOLUTION: dz from dY and tanh' at h; then a dense layer's rules
+    dz = dY * (1.0 - h ** 2)
     return dz @ Wx.T, dz @ Wh.T, x.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
     # END SOLUTION
 
@@ -85,10 +85,10 @@ def rnn_forward(X, Wx, Wh, b):
     return H
 
 
-def rnn_backward(dH, X, H, Wx, Wh):
+def rnn_backward(dY, X, H, Wx, Wh):
     """Backpropagation through time over a whole sequence.
 
-    The loss may depend on the state of every step: ``dH[:, t]`` is the
+    The loss may depend on the state of every step: ``dY[:, t]`` is the
     gradient of the loss with respect to ``H[:, t]`` *through the output at
     step t only*. The total gradient reaching h_t also contains what step
     t + 1 sends back. Walk the steps from last to first; the same weights
@@ -96,7 +96,7 @@ def rnn_backward(dH, X, H, Wx, Wh):
 
     Parameters
     ----------
-    dH : ndarray, shape (N, T, H)
+    dY : ndarray, shape (N, T, H)
     X : ndarray, shape (N, T, D)
     H : ndarray, shape (N, T, H)
         The states from ``rnn_forward``.
@@ -109,7 +109,7 @@ def rnn_backward(dH, X, H, Wx, Wh):
     dWh : (H, H)
     db : (H,)
     """
-    # BEGIN SOLUTION: last step first: dH[:, t] plus what step t+1 sent
+    # BEGIN SOLUTION: last step first: dY[:, t] plus what step t+1 sent
     N, T, _ = X.shape
     dX = np.zeros(X.shape)
     dWx, dWh = np.zeros(Wx.shape), np.zeros(Wh.shape)
@@ -118,7 +118,7 @@ def rnn_backward(dH, X, H, Wx, Wh):
     for t in reversed(range(T)):
         h_prev = H[:, t - 1] if t > 0 else np.zeros((N, Wh.shape[0]))
         dx, from_next, gWx, gWh, gb = rnn_step_backward(
-            dH[:, t] + from_next, X[:, t], h_prev, H[:, t], Wx, Wh)
+            dY[:, t] + from_next, X[:, t], h_prev, H[:, t], Wx, Wh)
         dX[:, t] = dx
         dWx += gWx
         dWh += gWh
@@ -179,8 +179,8 @@ class RNN:
                              self.params["b"])
         return self.H
 
-    def backward(self, dH):
-        dX, dWx, dWh, db = rnn_backward(dH, self.X, self.H, self.params["Wx"],
+    def backward(self, dY):
+        dX, dWx, dWh, db = rnn_backward(dY, self.X, self.H, self.params["Wx"],
                                         self.params["Wh"])
         for key, g in (("Wx", dWx), ("Wh", dWh), ("b", db)):
             self.grads[key][...] = g

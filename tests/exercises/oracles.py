@@ -205,6 +205,11 @@ def conv2d_grads(dY, X, W, b, stride, padding):
             fd(lambda v: loss(X, W, v), b))
 
 
+def conv2d_db(dY, X, W, b, stride, padding):
+    """db of sum(dY * conv2d_loops(...)) by finite differences (b only)."""
+    return fd(lambda v: float(np.sum(dY * conv2d_loops(X, W, v, stride, padding))), b)
+
+
 def maxpool2d_loops(X, size, stride):
     """Y[n, c, i, j] = max of the window X[n, c, s i : s i + size, s j : s j + size]."""
     N, C, H, W_in = X.shape
@@ -247,34 +252,54 @@ def rnn_sequence_formula(X, Wx, Wh, b):
     return np.stack(states, axis=1)
 
 
-def rnn_step_grads(dh, x, h_prev, Wx, Wh, b):
-    """(dx, dh_prev, dWx, dWh, db) of sum(dh * step) by finite differences."""
+def rnn_step_grads(dY, x, h_prev, Wx, Wh, b):
+    """(dx, dh_prev, dWx, dWh, db) of sum(dY * step) by finite differences."""
     args = [x, h_prev, Wx, Wh, b]
 
     def grad(i):
         def f(v):
             a = list(args)
             a[i] = v
-            return float(np.sum(dh * rnn_step_formula(*a)))
+            return float(np.sum(dY * rnn_step_formula(*a)))
 
         return fd(f, args[i])
 
     return tuple(grad(i) for i in range(5))
 
 
-def rnn_sequence_grads(dH, X, Wx, Wh, b):
-    """(dX, dWx, dWh, db) of sum(dH * states) by finite differences."""
+def rnn_sequence_grads(dY, X, Wx, Wh, b):
+    """(dX, dWx, dWh, db) of sum(dY * states) by finite differences."""
     args = [X, Wx, Wh, b]
 
     def grad(i):
         def f(v):
             a = list(args)
             a[i] = v
-            return float(np.sum(dH * rnn_sequence_formula(*a)))
+            return float(np.sum(dY * rnn_sequence_formula(*a)))
 
         return fd(f, args[i])
 
     return tuple(grad(i) for i in range(4))
+
+
+def rnn_step_db_tanh_of_output(dY, h):
+    """db of the classic slip tanh'(h) = 1 - tanh(h)**2, taken of the output."""
+    return (dY * (1.0 - np.tanh(h) ** 2)).sum(axis=0)
+
+
+def rnn_without_carry(dY, X, Hs, Wx, Wh):
+    """(dX, dWx, dWh, db) when each step gets only its own dY[:, t] (nothing
+    carried from step t + 1): what BPTT without the carry gives."""
+    dZ = dY * (1.0 - Hs ** 2)
+    H_prev = np.concatenate([np.zeros_like(Hs[:, :1]), Hs[:, :-1]], axis=1)
+    return (dZ @ Wx.T, np.einsum("ntd,nth->dh", X, dZ),
+            np.einsum("nti,ntj->ij", H_prev, dZ), dZ.sum(axis=(0, 1)))
+
+
+def rnn_last_step_dWh(dY, Hs):
+    """The last step's own contribution h_{T-1}^T dz_T to dWh (no step after it
+    sends a gradient back, so dz_T = dY[:, T] (1 - h_T**2))."""
+    return Hs[:, -2].T @ (dY[:, -1] * (1.0 - Hs[:, -1] ** 2))
 
 
 def summed_and_clipped(step_grads, max_norm):
@@ -471,6 +496,112 @@ def batch_norm_grads(G, X, gamma, beta, eps):
     return (fd(lambda x: loss(x, gamma, beta), X),
             fd(lambda g: loss(X, g, beta), gamma),
             fd(lambda b: loss(X, gamma, b), beta))
+
+
+def batch_norm_running(batches, momentum):
+    """(running_mean, running_var) after training-mode passes over ``batches``.
+
+    From mean 0 and variance 1: ``r = momentum r + (1 - momentum) s`` per
+    batch, with the batch mean and the *unbiased* batch variance of each
+    channel (written as sums over the rows of the channel matrix).
+    """
+    C = batches[0].shape[1]
+    mean, var = np.zeros(C), np.ones(C)
+    for X in batches:
+        R = _channel_rows(np.asarray(X, float))
+        m = R.sum(axis=0) / len(R)
+        v = ((R - m) ** 2).sum(axis=0) / (len(R) - 1)
+        mean = momentum * mean + (1 - momentum) * m
+        var = momentum * var + (1 - momentum) * v
+    return mean, var
+
+
+def batch_norm_eval(X, gamma, beta, mean, var, eps):
+    """Evaluation mode: y = gamma (x - mean) / sqrt(var + eps) + beta, per channel,
+    with fixed statistics ``mean``, ``var`` (C,)."""
+    R = _channel_rows(np.asarray(X, float))
+    return _channel_unrows(gamma * (R - mean) / np.sqrt(var + eps) + beta, X.shape)
+
+
+def batch_norm_eval_grads(G, X, gamma, beta, mean, var, eps):
+    """(dX, dgamma, dbeta) of sum(G * batch_norm_eval(...)) by finite differences."""
+
+    def loss(x, g, b):
+        return float(np.sum(G * batch_norm_eval(x, g, b, mean, var, eps)))
+
+    return (fd(lambda x: loss(x, gamma, beta), X),
+            fd(lambda g: loss(X, g, beta), gamma),
+            fd(lambda b: loss(X, gamma, b), beta))
+
+
+# ---------------------------------------------------------------- chapter 9
+# Expression graphs as data: a spec is a list of nodes, ("leaf", x) or
+# (op, i, j) for "+", "*", ("*c", i, c), ("**", i, n), (op, i) for "tanh",
+# "log", "relu", "exp"; inputs come first. Values by evaluating the spec,
+# gradients by nudging one node at a time. The small MLP of Values as
+# numpy from its flat parameter list.
+
+_UNARY = {"tanh": math.tanh, "log": math.log, "exp": math.exp,
+          "relu": lambda v: max(v, 0.0)}
+
+
+def _graph_eval(spec, nudge=None):
+    vals = []
+    for k, node in enumerate(spec):
+        op = node[0]
+        if op == "leaf":
+            v = float(node[1])
+        elif op == "+":
+            v = vals[node[1]] + vals[node[2]]
+        elif op == "*":
+            v = vals[node[1]] * vals[node[2]]
+        elif op == "*c":
+            v = vals[node[1]] * node[2]
+        elif op == "**":
+            v = vals[node[1]] ** node[2]
+        else:
+            v = _UNARY[op](vals[node[1]])
+        if nudge is not None and nudge[0] == k:
+            v += nudge[1]
+        vals.append(v)
+    return vals
+
+
+def graph_values(spec):
+    """The value of every node of ``spec`` (a list of floats)."""
+    return _graph_eval(spec)
+
+
+def graph_grads(spec, h=1e-6):
+    """d(output) / d(node) for every node: the output recomputed with that
+    node's value nudged by +-h (centred differences)."""
+    return [(_graph_eval(spec, (k, h))[-1] - _graph_eval(spec, (k, -h))[-1]) / (2 * h)
+            for k in range(len(spec))]
+
+
+def _mlp_eval(theta, sizes, X):
+    A, k = np.asarray(X, dtype=float), 0
+    for layer, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        W = np.asarray(theta[k:k + n_in * n_out]).reshape(n_in, n_out)
+        k += n_in * n_out
+        b = np.asarray(theta[k:k + n_out])
+        k += n_out
+        A = A @ W + b
+        if layer < len(sizes) - 2:
+            A = np.tanh(A)
+    return A
+
+
+def mlp_outputs(theta, sizes, X):
+    """Outputs (N, sizes[-1]) of the tanh MLP whose parameters, layer by layer
+    (W row by row, then b), are the flat list ``theta``."""
+    return _mlp_eval(theta, sizes, X)
+
+
+def mlp_grads(theta, sizes, x, k):
+    """d(output k for one input x) / d(theta) by finite differences."""
+    theta = np.asarray(theta, dtype=float)
+    return fd(lambda t: float(_mlp_eval(t, sizes, [x])[0, k]), theta)
 
 
 # Last: while a release records (COURSE_RECORD_EXPECTED), calls from the public

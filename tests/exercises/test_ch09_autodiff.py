@@ -5,62 +5,33 @@ A backward rule is tested on a small expression graph built with *your*
 calling each node's ``_backward`` in reverse topological order (so a mistake in
 one rule cannot hide behind another exercise), reads every node's gradient
 back, and compares it with the gradient measured by finite differences: the
-output is recomputed with one node's value nudged up and down. When a gradient
+output is recomputed with one node's value nudged up and down (the oracles
+``graph_values`` and ``graph_grads``; the network's reference is
+``mlp_outputs``/``mlp_grads``; a student release replays their values). When a gradient
 is wrong, the message names the first node of the backward pass whose gradient
 differs, the operations that sent it that gradient, and where a drawing of the
 graph with that node marked was saved.
 """
 
-import math
 import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from oracles import graph_grads, graph_values, mlp_grads, mlp_outputs
 
 from course_lib.grading.checking import feedback as fb
 
 # ------------------------------------------------------------ expression graphs
 #: spec entries: ("leaf", x) | (op, i, j) for "+", "*" | ("*c", i, c) |
 #: ("**", i, n) | (op, i) for "tanh", "log", "relu", "exp"; inputs come first
-FORWARD = {"tanh": math.tanh, "log": math.log, "exp": math.exp,
-           "relu": lambda v: max(v, 0.0)}
 
 
 def _inputs(node):
     if node[0] in ("+", "*"):
         return [node[1], node[2]]
     return [] if node[0] == "leaf" else [node[1]]
-
-
-def _evaluate(spec, nudge=None):
-    """Values of every node; ``nudge=(k, h)`` adds h to node k's value."""
-    vals = []
-    for k, node in enumerate(spec):
-        op = node[0]
-        if op == "leaf":
-            v = float(node[1])
-        elif op == "+":
-            v = vals[node[1]] + vals[node[2]]
-        elif op == "*":
-            v = vals[node[1]] * vals[node[2]]
-        elif op == "*c":
-            v = vals[node[1]] * node[2]
-        elif op == "**":
-            v = vals[node[1]] ** node[2]
-        else:
-            v = FORWARD[op](vals[node[1]])
-        if nudge is not None and nudge[0] == k:
-            v += nudge[1]
-        vals.append(v)
-    return vals
-
-
-def _expected_grads(spec, h=1e-6):
-    """d(output) / d(node) for every node, by centred differences."""
-    return [(_evaluate(spec, (k, h))[-1] - _evaluate(spec, (k, -h))[-1]) / (2 * h)
-            for k in range(len(spec))]
 
 
 def _describe(spec, k):
@@ -109,7 +80,7 @@ def _feedback_folder() -> Path:
     return folder
 
 
-def _draw(spec, got, k, name):
+def _draw(spec, values, got, k, name):
     """Save the graph with node k marked; the path, or '' if drawing fails."""
     try:
         import matplotlib
@@ -119,7 +90,6 @@ def _draw(spec, got, k, name):
 
         from course_lib.autodiff.draw import draw_spec
 
-        values = _evaluate(spec)
         nodes = [{"op": n[0] if n[0] != "leaf" else "", "label": f"n{i}",
                   "data": values[i], "grad": got[i], "inputs": _inputs(n)}
                  for i, n in enumerate(spec)]
@@ -141,12 +111,12 @@ def check_graph(ch09, spec, name, hint):
     for node in reversed(nodes):
         node.call("_backward")
     got = [fb.as_float(f"the grad of node {k}", n.grad) for k, n in enumerate(nodes)]
-    expected = _expected_grads(spec)
+    expected, values = graph_grads(spec), graph_values(spec)
     for k in reversed(range(len(spec))):
         if abs(got[k] - expected[k]) > 1e-5 * max(1.0, abs(expected[k])):
             users = [j for j in range(len(spec)) if k in _inputs(spec[j])]
             ops = sorted({spec[j][0].rstrip("c") for j in users})
-            where = _draw(spec, got, k, name)
+            where = _draw(spec, values, got, k, name)
             fb.fail(
                 f"In the backward pass of {len(spec)} nodes, the first wrong gradient "
                 f"is at {_describe(spec, k)}: expected {expected[k]:.6g}, received "
@@ -214,7 +184,7 @@ def test_topological_order__each_node_once_inputs_first(ch09):
     spec = [("leaf", 2.0), ("leaf", 3.0), ("*", 0, 1), ("+", 0, 2), ("*", 2, 3),
             ("+", 3, 4), ("*", 5, 1)]
     nodes = _build(ch09, spec)
-    values = _evaluate(spec)
+    values = graph_values(spec)
     order = _remote_order(ch09, nodes[-1], len(spec), "of this test")
     seen = [fb.as_float("data", v.data) for v in order]
     where = {v: values.index(v) for v in seen if v in values}
@@ -251,7 +221,7 @@ def test_topological_order__backward_uses_it(ch09):
     spec = [("leaf", 2.0), ("leaf", -3.0), ("*", 0, 1), ("+", 2, 0), ("*", 3, 3)]
     nodes = _build(ch09, spec)
     nodes[-1].backward()
-    expected = _expected_grads(spec)
+    expected = graph_grads(spec)
     for k in (0, 1):
         fb.check_close(f"the grad of node {k}", nodes[k].grad, expected[k], rtol=1e-6,
                        context="after out.backward() on ((a * b) + a) ** 2",
@@ -261,32 +231,24 @@ def test_topological_order__backward_uses_it(ch09):
 # ------------------------------------------------------------ the network
 
 
-def _mlp_params(model):
-    return [fb.as_float("a parameter's data", p.data) for p in model.parameters()]
-
-
-def _reference_mlp(theta, sizes, X):
-    """The MLP's output for rows X from its flat parameter list."""
-    A, k = np.asarray(X, dtype=float), 0
-    for layer, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
-        W = np.asarray(theta[k:k + n_in * n_out]).reshape(n_in, n_out)
-        k += n_in * n_out
-        b = np.asarray(theta[k:k + n_out])
-        k += n_out
-        A = A @ W + b
-        if layer < len(sizes) - 2:
-            A = np.tanh(A)
-    return A
+def _set_params(model, seed):
+    """Write known parameters into the learner's MLP (its order: layer by layer,
+    W row by row, then b); returns them as a flat list."""
+    params = model.parameters()
+    theta = np.random.default_rng(seed).uniform(-1.0, 1.0, len(params))
+    for p, v in zip(params, theta):
+        p.call("__setattr__", "data", float(v))
+    return theta
 
 
 @pytest.mark.points(2)
 def test_MLP_call__forward_pass(ch09):
     sizes = [2, 3, 1]
     model = ch09.MLP(sizes, 0)
-    theta = _mlp_params(model)
+    theta = _set_params(model, 90)
     X = np.array([[0.0, 0.0], [0.5, -1.0], [1.0, 1.0]])
     fb.check_close("the outputs", ch09.predict(model, X),
-                   _reference_mlp(theta, sizes, X), rtol=1e-9,
+                   mlp_outputs(theta, sizes, X), rtol=1e-9,
                    context="of MLP([2, 3, 1]) for three inputs",
                    hint="z_j = sum_i a_i W[i][j] + b[j] per layer, tanh on every "
                         "layer but the last.")
@@ -296,7 +258,7 @@ def test_MLP_call__forward_pass(ch09):
 def test_MLP_call__gradients_of_every_parameter(ch09):
     sizes = [2, 3, 2]
     model = ch09.MLP(sizes, 1)
-    theta = np.array(_mlp_params(model))
+    theta = _set_params(model, 91)
     x = [0.5, -1.0]
     out = model([float(v) for v in x])
     if not isinstance(out, (list, tuple)) or len(out) != 2:
@@ -305,14 +267,8 @@ def test_MLP_call__gradients_of_every_parameter(ch09):
     out[1].backward()
     got = np.array([fb.as_float("a parameter's grad", p.grad)
                     for p in model.parameters()])
-    num = np.zeros_like(theta)
-    for i in range(len(theta)):
-        up, down = theta.copy(), theta.copy()
-        up[i] += 1e-6
-        down[i] -= 1e-6
-        num[i] = (_reference_mlp(up, sizes, [x])[0, 1]
-                  - _reference_mlp(down, sizes, [x])[0, 1]) / 2e-6
-    fb.check_close("the parameters' grads", got, num, rtol=1e-5, atol=1e-8,
+    fb.check_close("the parameters' grads", got, mlp_grads(theta, sizes, x, 1),
+                   rtol=1e-5, atol=1e-8,
                    context="after outputs[1].backward() for MLP([2, 3, 2])")
 
 

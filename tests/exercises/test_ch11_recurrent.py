@@ -9,10 +9,13 @@ T=5) so that a transposed product cannot pass by accident.
 import numpy as np
 import pytest
 from oracles import (
+    rnn_last_step_dWh,
     rnn_sequence_formula,
     rnn_sequence_grads,
+    rnn_step_db_tanh_of_output,
     rnn_step_formula,
     rnn_step_grads,
+    rnn_without_carry,
     summed_and_clipped,
 )
 
@@ -44,7 +47,7 @@ def test_rnn_step_forward__matches_the_formula(ch11):
     x, h_prev = _step_case(2)
     Wx, Wh, b = _weights(2)
     got = fb.check_shape("h", ch11.rnn_step_forward(x, h_prev, Wx, Wh, b), (N, H))
-    if np.allclose(got, np.tanh(x @ Wx + b)):
+    if np.allclose(got, rnn_step_formula(x, np.zeros_like(h_prev), Wx, Wh, b)):
         fb.fail("h ignores h_prev: the recurrence adds h_prev Wh inside the tanh.")
     fb.check_close("h", got, rnn_step_formula(x, h_prev, Wx, Wh, b), rtol=1e-9,
                    hint="h = tanh(x Wx + h_prev Wh + b).")
@@ -54,16 +57,15 @@ def _step_backward(ch11, seed):
     x, h_prev = _step_case(seed)
     Wx, Wh, b = _weights(seed)
     h = rnn_step_formula(x, h_prev, Wx, Wh, b)
-    dh = np.random.default_rng(seed + 70).normal(size=(N, H))
+    dY = np.random.default_rng(seed + 70).normal(size=(N, H))
     out = fb.unpack("rnn_step_backward",
-                    ch11.rnn_step_backward(dh, x, h_prev, h, Wx, Wh), 5,
+                    ch11.rnn_step_backward(dY, x, h_prev, h, Wx, Wh), 5,
                     ("dx", "dh_prev", "dWx", "dWh", "db"))
     for name, got, shape in zip(("dx", "dh_prev", "dWx", "dWh", "db"), out,
                                 [(N, D), (N, H), (D, H), (H, H), (H,)]):
         fb.check_shape(name, got, shape)
-    want = rnn_step_grads(dh, x, h_prev, Wx, Wh, b)
-    dz_wrong = dh * (1.0 - np.tanh(h) ** 2)
-    if np.allclose(out[4], dz_wrong.sum(axis=0)):
+    want = rnn_step_grads(dY, x, h_prev, Wx, Wh, b)
+    if np.allclose(out[4], rnn_step_db_tanh_of_output(dY, h)):
         fb.fail("Your tanh derivative is 1 - tanh(h)**2, taken of the output h. "
                 "You are given h = tanh(z), so tanh'(z) = 1 - tanh(z)**2 = 1 - h**2.")
     return out, want
@@ -75,7 +77,7 @@ def test_rnn_step_backward__weight_gradients(ch11):
     for name, got, expected in zip(("dWx", "dWh", "db"), out[2:], want[2:]):
         fb.check_close(name, got, expected, rtol=1e-5, atol=1e-8,
                        context="(compared with finite differences)",
-                       hint="With dz = dh * (1 - h**2): dWx = x^T dz, "
+                       hint="With dz = dY * (1 - h**2): dWx = x^T dz, "
                             "dWh = h_prev^T dz, db = dz summed over the batch.")
 
 
@@ -95,8 +97,8 @@ def _sequence_case(seed, T_=T):
     return X, Wx, Wh, b, rnn_sequence_formula(X, Wx, Wh, b)
 
 
-def _bptt(ch11, dH, X, Wx, Wh, Hs):
-    out = fb.unpack("rnn_backward", ch11.rnn_backward(dH, X, Hs, Wx, Wh), 4,
+def _bptt(ch11, dY, X, Wx, Wh, Hs):
+    out = fb.unpack("rnn_backward", ch11.rnn_backward(dY, X, Hs, Wx, Wh), 4,
                     ("dX", "dWx", "dWh", "db"))
     for name, got, shape in zip(("dX", "dWx", "dWh", "db"), out,
                                 [X.shape, Wx.shape, Wh.shape, (Wh.shape[0],)]):
@@ -104,46 +106,37 @@ def _bptt(ch11, dH, X, Wx, Wh, Hs):
     return out
 
 
-def _direct_only(dH, X, Hs, Wx, Wh):
-    """What BPTT gives when no gradient is carried to earlier steps."""
-    dZ = dH * (1.0 - Hs ** 2)
-    H_prev = np.concatenate([np.zeros_like(Hs[:, :1]), Hs[:, :-1]], axis=1)
-    return (dZ @ Wx.T, np.einsum("ntd,nth->dh", X, dZ),
-            np.einsum("nti,ntj->ij", H_prev, dZ), dZ.sum(axis=(0, 1)))
-
-
 @pytest.mark.points(4)
 def test_rnn_backward__loss_on_the_last_step(ch11):
     X, Wx, Wh, b, Hs = _sequence_case(5)
-    dH = np.zeros_like(Hs)
-    dH[:, -1] = np.random.default_rng(51).normal(size=(N, H))
-    out = _bptt(ch11, dH, X, Wx, Wh, Hs)
+    dY = np.zeros_like(Hs)
+    dY[:, -1] = np.random.default_rng(51).normal(size=(N, H))
+    out = _bptt(ch11, dY, X, Wx, Wh, Hs)
     if np.allclose(out[0][:, :-1], 0):
         fb.fail("With a loss on the last step only, dX is zero at every earlier "
                 "step: the gradient must be carried back through h_prev "
-                "(dh_prev = dz Wh^T) and added to dH of the step before.")
-    want = rnn_sequence_grads(dH, X, Wx, Wh, b)
+                "(dh_prev = dz Wh^T) and added to dY of the step before.")
+    want = rnn_sequence_grads(dY, X, Wx, Wh, b)
     for name, got, expected in zip(("dX", "dWx", "dWh", "db"), out, want):
         fb.check_close(name, got, expected, rtol=1e-5, atol=1e-8,
                        context="for a loss on the last step of 5",
                        hint="Walk from the last step to the first; the gradient "
-                            "reaching h_t is dH[:, t] plus what step t + 1 sent "
+                            "reaching h_t is dY[:, t] plus what step t + 1 sent "
                             "back.")
 
 
 @pytest.mark.points(4)
 def test_rnn_backward__loss_on_every_step(ch11):
     X, Wx, Wh, b, Hs = _sequence_case(6)
-    dH = np.random.default_rng(61).normal(size=Hs.shape)
-    out = _bptt(ch11, dH, X, Wx, Wh, Hs)
-    want = rnn_sequence_grads(dH, X, Wx, Wh, b)
-    direct = _direct_only(dH, X, Hs, Wx, Wh)
+    dY = np.random.default_rng(61).normal(size=Hs.shape)
+    out = _bptt(ch11, dY, X, Wx, Wh, Hs)
+    want = rnn_sequence_grads(dY, X, Wx, Wh, b)
+    direct = rnn_without_carry(dY, X, Hs, Wx, Wh)
     if all(np.allclose(g, d) for g, d in zip(out, direct)):
-        fb.fail("Your gradients contain only each step's own dH: nothing is carried "
+        fb.fail("Your gradients contain only each step's own dY: nothing is carried "
                 "from step t + 1 back to step t. The gradient reaching h_t is "
-                "dH[:, t] plus dh_prev of step t + 1.")
-    last_only = np.einsum("ni,nj->ij", Hs[:, -2], full_dz(dH, Hs, Wh)[:, -1])
-    if np.allclose(out[2], last_only):
+                "dY[:, t] plus dh_prev of step t + 1.")
+    if np.allclose(out[2], rnn_last_step_dWh(dY, Hs)):
         fb.fail("dWh looks like the contribution of one step only. The same Wh is "
                 "used at every step, so dWh is the sum over all steps of "
                 "h_{t-1}^T dz_t.")
@@ -151,16 +144,6 @@ def test_rnn_backward__loss_on_every_step(ch11):
         fb.check_close(name, got, expected, rtol=1e-5, atol=1e-8,
                        context="for a loss on every step",
                        hint="Every weight gradient is a sum over the steps.")
-
-
-def full_dz(dH, Hs, Wh):
-    """dz at every step of full BPTT (for the feedback on dWh)."""
-    dZ = np.zeros_like(Hs)
-    carry = np.zeros_like(Hs[:, 0])
-    for t in reversed(range(Hs.shape[1])):
-        dZ[:, t] = (dH[:, t] + carry) * (1.0 - Hs[:, t] ** 2)
-        carry = dZ[:, t] @ Wh.T
-    return dZ
 
 
 def _step_grads(seed, scale):

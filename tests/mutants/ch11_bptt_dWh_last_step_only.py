@@ -4,7 +4,7 @@
 import numpy as np
 
 
-def rnn_backward(dH, X, H, Wx, Wh):
+def rnn_backward(dY, X, H, Wx, Wh):
     N, T, _ = X.shape
     dX = np.zeros(X.shape)
     dWx, dWh = np.zeros(Wx.shape), None
@@ -13,7 +13,7 @@ def rnn_backward(dH, X, H, Wx, Wh):
     for t in reversed(range(T)):
         h_prev = H[:, t - 1] if t > 0 else np.zeros((N, Wh.shape[0]))
         dx, from_next, gWx, gWh, gb = rnn_step_backward(
-            dH[:, t] + from_next, X[:, t], h_prev, H[:, t], Wx, Wh)
+            dY[:, t] + from_next, X[:, t], h_prev, H[:, t], Wx, Wh)
         dX[:, t] = dx
         dWx += gWx
         if dWh is None:

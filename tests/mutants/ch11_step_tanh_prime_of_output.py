@@ -4,6 +4,6 @@
 import numpy as np
 
 
-def rnn_step_backward(dh, x, h_prev, h, Wx, Wh):
-    dz = dh * (1.0 - np.tanh(h) ** 2)
+def rnn_step_backward(dY, x, h_prev, h, Wx, Wh):
+    dz = dY * (1.0 - np.tanh(h) ** 2)
     return dz @ Wx.T, dz @ Wh.T, x.T @ dz, h_prev.T @ dz, dz.sum(axis=0)

@@ -29,11 +29,11 @@ def test_rnn_step_forward__one_example(ch11):
 def test_rnn_backward__one_step_sequence(ch11):
     X, Wx, Wh, b = _case(1102)
     Hs = rnn_sequence_formula(X, Wx, Wh, b)
-    dH = np.random.default_rng(1103).normal(size=Hs.shape)
-    out = fb.unpack("rnn_backward", ch11.rnn_backward(dH, X, Hs, Wx, Wh), 4,
+    dY = np.random.default_rng(1103).normal(size=Hs.shape)
+    out = fb.unpack("rnn_backward", ch11.rnn_backward(dY, X, Hs, Wx, Wh), 4,
                     ("dX", "dWx", "dWh", "db"))
     for name, got, want in zip(("dX", "dWx", "dWh", "db"), out,
-                               rnn_sequence_grads(dH, X, Wx, Wh, b)):
+                               rnn_sequence_grads(dY, X, Wx, Wh, b)):
         fb.check_close(name, got, want, rtol=1e-5, atol=1e-8,
                        context="for a sequence of one step (h_0 = 0)")
 
@@ -42,10 +42,10 @@ def test_rnn_backward__one_step_sequence(ch11):
 def test_rnn_backward__inputs_unchanged(ch11):
     X, Wx, Wh, b = _case(1104, T=4)
     Hs = rnn_sequence_formula(X, Wx, Wh, b)
-    dH = np.random.default_rng(1105).normal(size=Hs.shape)
-    res = ch11.call("rnn_backward", dH, X, Hs, Wx, Wh)
-    for name, before, after in zip(("dH", "X", "H", "Wx", "Wh"),
-                                   (dH, X, Hs, Wx, Wh), res.args):
+    dY = np.random.default_rng(1105).normal(size=Hs.shape)
+    res = ch11.call("rnn_backward", dY, X, Hs, Wx, Wh)
+    for name, before, after in zip(("dY", "X", "H", "Wx", "Wh"),
+                                   (dY, X, Hs, Wx, Wh), res.args):
         fb.check_unchanged(name, before, after,
                            "rnn_backward must not modify its arguments.")
 
