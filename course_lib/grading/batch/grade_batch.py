@@ -341,8 +341,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output folder (grades.csv, summary.md, students/<id>/)")
     parser.add_argument("--workers", type=int, default=1,
                         help="submissions graded in parallel (default 1)")
-    parser.add_argument("--chapters", default="1-7",
-                        help="chapters to grade, e.g. 1-3 or 1,4 (default 1-7)")
+    parser.add_argument("--chapters", default="all",
+                        help="chapters to grade, e.g. 1-3 or 1,4 (default: all)")
     parser.add_argument("--timeout-per-test", type=float, default=10.0,
                         metavar="S", help="seconds per call of student code")
     parser.add_argument("--timeout-per-submission", type=float, default=600.0,
