@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -181,3 +183,25 @@ def test_the_watchdog_counts_only_the_submission(tmp_path):
     got = watchdog.members(procs, owner=10, worker_uid=61000, mark="x")
     assert got == {11, 12, 20}
     assert watchdog.members(procs, owner=10, worker_uid=None, mark="x") == {11, 12}
+
+
+@pytest.mark.skipif(CGROUPS is None, reason="this machine allows no cgroup")
+def test_cgroups_left_by_a_dead_grader_are_swept():
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a grader pid that no longer runs
+    left = budget.make_cgroups(f"course-{dead.pid}-0-1", 64 << 20)
+    mine = budget.make_cgroups(f"course-{os.getpid()}-0-2", 64 << 20)
+    orphan = subprocess.Popen(left.join_args(5) + ["sleep", "60"])
+    try:
+        deadline = time.monotonic() + 5
+        while orphan.pid not in left.pids_in() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert orphan.pid in left.pids_in()
+        removed = budget.sweep_stale()
+        assert left.memory in removed and not left.memory.exists()
+        assert orphan.wait(timeout=5) == -9  # a student process outlives no grader
+        assert mine.memory.exists() and mine.memory not in removed  # ours stays
+    finally:
+        orphan.kill()
+        left.remove()
+        mine.remove()

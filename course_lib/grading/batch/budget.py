@@ -19,12 +19,18 @@ submission's cgroup before it starts (:meth:`Budget.wrap`). Elsewhere a
 :class:`~.watchdog.Watchdog` in the grader sums the memory (PSS) of the
 submission's processes a few times a second and stops them all when they
 pass the budget; see its notes for what that guarantees.
+
+A grader that is killed (SIGKILL, a crash, a lost machine) cannot remove its
+submissions' cgroups; the next batch's probe (:func:`available`) removes
+those whose grader is gone, with any process still in them
+(:func:`sweep_stale`).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 import signal
 import time
 from dataclasses import dataclass, field
@@ -223,14 +229,68 @@ def make_cgroups(name: str, memory_bytes: int, root: Path = CGROUP_ROOT,
 @functools.cache
 def available() -> str:
     """``"cgroup"`` when this process may make a submission's cgroups here
-    (``COURSE_BUDGET=watchdog`` says no), else ``"watchdog"``."""
+    (``COURSE_BUDGET=watchdog`` says no), else ``"watchdog"``. The first call
+    also removes the cgroups that dead graders left (:func:`sweep_stale`)."""
     if os.environ.get("COURSE_BUDGET") == "watchdog":
         return "watchdog"
+    sweep_stale()
     groups = make_cgroups(f"course-probe-{os.getpid()}", 64 << 20)
     if groups is None:
         return "watchdog"
     groups.remove()
     return "cgroup"
+
+
+#: ``course-<grader pid>-...`` and ``course-probe-<grader pid>``: the names
+#: :class:`~.sandbox` and :func:`available` give a submission's cgroups
+_OWNED = re.compile(r"course-(?:probe-)?(\d+)(?:-|$)")
+
+
+def _grader_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _parents(root: Path, proc_cgroup: str) -> list[Path]:
+    """The folders under which this grader makes cgroups (v2 and v1)."""
+    found = []
+    for controller, sub in (("", ""), ("memory", "memory"), ("pids", "pids")):
+        own = _own_cgroup(controller, proc_cgroup)
+        if own is not None:
+            parent = root / sub / own.lstrip("/")
+            if parent.is_dir() and parent not in found:
+                found.append(parent)
+    return found
+
+
+def sweep_stale(root: Path = CGROUP_ROOT, proc_cgroup: str | None = None) -> list[Path]:
+    """Kill and remove the submission cgroups whose grader process is gone.
+
+    Only folders named as this grader names them (``course-<pid>-...``),
+    under the cgroups this process would make them in, and only when no
+    process ``<pid>`` is alive; their processes are killed first (an orphaned
+    student process must not outlive its grader). Returns the removed folders.
+    """
+    if proc_cgroup is None:
+        try:
+            proc_cgroup = Path("/proc/self/cgroup").read_text()
+        except OSError:
+            return []
+    removed = []
+    for parent in _parents(root, proc_cgroup):
+        for group in _subdirs(parent):
+            owner = _OWNED.match(group.name)
+            if owner is None or _grader_alive(int(owner.group(1))):
+                continue
+            Cgroups(0, group, None).remove()
+            if not group.exists():
+                removed.append(group)
+    return removed
 
 
 def _make_v1(name: str, memory_bytes: int, root: Path, proc_cgroup: str
