@@ -18,7 +18,7 @@ One module per kind of figure:
 ``curves``         :func:`loss_curve`, :func:`training_curves`
 ``boundaries``     :func:`decision_grid`, :func:`decision_boundary`,
                    :func:`decision_boundary_grid`
-``hidden``         :func:`hidden_units`
+``units``          :func:`hidden_units`
 ``diagnostics``    :func:`gradient_norms` (alias :func:`gradient_flow`),
                    :func:`update_ratios`, :func:`activation_histograms`
 ``surfaces``       :func:`loss_surface`
@@ -40,7 +40,6 @@ from .diagnostics import (
     gradient_norms,
     update_ratios,
 )
-from .hidden import hidden_units
 from .images import confusion_matrix, image_grid
 from .style import CLASS_MARKERS, COURSE_COLORS, use_course_style
 from .style import LINESTYLES as LINESTYLES  # re-exported as before (not in __all__)
@@ -48,6 +47,7 @@ from .style import MAP_CMAP as MAP_CMAP
 from .style import MATRIX_CMAP as MATRIX_CMAP
 from .style import PATH_MARKERS as PATH_MARKERS
 from .surfaces import loss_surface
+from .units import hidden_units
 
 __all__ = [
     "CLASS_MARKERS",

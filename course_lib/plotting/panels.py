@@ -2,7 +2,7 @@
 
 ``get_ax`` and ``panel_grid`` make the axes, ``scatter_classes`` draws labelled
 2-D points (one colour *and* one marker per class), ``input_grid`` lays a regular
-grid over 2-D data for the maps of ``boundaries`` and ``hidden``.
+grid over 2-D data for the maps of ``boundaries`` and ``units``.
 """
 
 from __future__ import annotations
