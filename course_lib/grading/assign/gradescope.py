@@ -22,6 +22,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from .contents import copy_course_lib, copy_tests
 from .leaks import repo_root
 
 TEMPLATES = Path(__file__).with_name("templates") / "gradescope"
@@ -46,8 +47,6 @@ def write_zip(folder: Path, zip_path: Path) -> None:
 
 def stage(dest: Path, chapters: list[str], timeout_per_test: float) -> None:
     """Lay out the autograder's files in ``dest`` (the future ``source/``)."""
-    from .release import copy_course_lib, copy_tests
-
     root = repo_root()
     copy_course_lib(dest, student=False)
     copy_tests(dest, chapters, include_hidden=True)

@@ -6,7 +6,7 @@ environment. Only the *worker* that imports a student's module is confined:
 ``python -m course_lib.grading.worker`` (``grade(**box.grade_kwargs())``) and
 holds the submission to its budget (:mod:`.budget`) until :meth:`Sandbox.close`.
 
-Two modes (:func:`~.modes.probe` picks one):
+Two modes (:func:`~.probe.probe` picks one):
 
 ``bwrap``
     bubblewrap: a fresh mount namespace that holds only read-only binds of the
@@ -57,8 +57,9 @@ from pathlib import Path
 
 from . import budget
 from .confine import prefix
-from .modes import Limits, Mode, SandboxError, budget_line, probe
+from .modes import Limits, Mode, SandboxError, budget_line
 from .permissions import can_access, course_root, protect, share_with_worker
+from .probe import probe
 from .reaping import TOKEN_VAR, kill_group, processes_with_token, reap
 from .runtime import Runtime, _trusted_dir, worker_runtime
 from .uids import BASE_UID, worker_uid
