@@ -9,16 +9,45 @@
 # from solutions/ch06_pitfalls.py. Do not edit it by hand: edit the solution
 # file and regenerate.
 # =============================================================================
-"""Chapter 6 exercises: tools against what goes wrong in training.
+"""Chapter 6 exercises: your engine learns to avoid what goes wrong in training.
 
-Initialisation that keeps signals at a healthy scale, gradient clipping, a
-diagnostic for dead ReLUs, and (inverted) dropout.
+This file continues chapter 5's engine (it imports your
+``ch05_hyperparameters.py``) with the tools of the chapter:
 
-Use numpy only; take all randomness from the ``rng`` you are given (a
-``numpy.random.Generator``). Check your work with ``course grade ch06``.
+* initialisers that draw each ``Dense`` layer's weights from its own fan-in
+  ``n_in`` and fan-out ``n_out`` (the shape ``(n_in, n_out)`` of its ``W``),
+  applied to a whole model by the given :func:`initialize`;
+* gradient clipping by the global norm of **all** the model's gradients,
+  scaling the layers' own arrays in place;
+* a count of dead ReLU units;
+* a ``Dropout`` layer with a training and an evaluation mode. Every layer may
+  have a ``training`` flag; the given ``Sequential.train()`` and
+  ``Sequential.eval()`` set it on every layer, as ``course_lib`` (and PyTorch)
+  do;
+* ``train``, chapter 5's loop in training mode and with optional clipping, and
+  ``evaluate``, which measures a loss in evaluation mode.
+
+When chapter 6 is graded, the reference versions of chapters 1-5 may stand in
+for yours; when you run your engine, your own files are used.
+
+Use numpy only; take all randomness from the generator you are given. Check
+your work with ``course grade ch06``.
 """
 
+import ch05_hyperparameters as ch05
 import numpy as np
+from ch05_hyperparameters import (  # noqa: F401  (your engine, in one place)
+    MSE,
+    SGD,
+    Adam,
+    BinaryCrossEntropy,
+    Dense,
+    LeakyReLU,
+    Sigmoid,
+    SoftmaxCrossEntropy,
+    Tanh,
+    iterate_minibatches,
+)
 
 
 def he_init(n_in, n_out, rng):
@@ -28,12 +57,14 @@ def he_init(n_in, n_out, rng):
 
     (the second argument is the variance: the standard deviation is
     :math:`\sqrt{2 / n_{in}}`). The factor 2 makes up for the half of the
-    units that a ReLU switches off.
+    units that a ReLU switches off. ``n_in`` is the layer's fan-in, the
+    number of inputs each of its units adds up.
 
     Parameters
     ----------
     n_in, n_out : int
-        Number of inputs and outputs of the layer.
+        Number of inputs and outputs of the layer (``W`` has shape
+        ``(n_in, n_out)``).
     rng : numpy.random.Generator
         Source of randomness.
 
@@ -50,7 +81,8 @@ def xavier_init(n_in, n_out, rng):
     .. math:: W_{ij} \sim \mathcal{U}(-a, a), \qquad
               a = \sqrt{\frac{6}{n_{in} + n_{out}}}
 
-    which gives the variance :math:`a^2 / 3 = 2 / (n_{in} + n_{out})`.
+    which gives the variance :math:`a^2 / 3 = 2 / (n_{in} + n_{out})`: the
+    average of the layer's fan-in and fan-out stands in for both.
 
     Parameters
     ----------
@@ -66,8 +98,35 @@ def xavier_init(n_in, n_out, rng):
     raise NotImplementedError('Exercise 6.2: uniform draws of the right shape on [-a, a]')
 
 
+#: the initialisers :func:`initialize` knows by name
+INITS = {"he": he_init, "xavier": xavier_init}
+
+
+def initialize(model, init="he", seed=0):
+    """Redraw the weights of every layer of ``model`` that has a ``"W"`` (given).
+
+    Each such layer gets ``INITS[init](n_in, n_out, rng)`` with
+    ``(n_in, n_out) = W.shape``, its own fan-in and fan-out, and a zero bias.
+    One generator, ``np.random.default_rng(seed)``, serves the whole model,
+    so two layers of the same shape get different weights. The new values
+    are written into the layers' own arrays (``W[...] = ...``).
+
+    Returns
+    -------
+    model
+    """
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if "W" in layer.params:
+            W = layer.params["W"]
+            W[...] = INITS[init](W.shape[0], W.shape[1], rng)
+            if "b" in layer.params:
+                layer.params["b"][...] = 0.0
+    return model
+
+
 def clip_by_global_norm(grads, max_norm):
-    r"""Rescale a set of gradients so that their global norm is at most ``max_norm``.
+    r"""Scale the gradients **in place** to a global norm of at most ``max_norm``.
 
     The global norm treats all the gradients as one long vector:
 
@@ -75,31 +134,32 @@ def clip_by_global_norm(grads, max_norm):
 
     If :math:`\|g\| > \mathrm{max\_norm}`, multiply **every** gradient by the
     same factor :math:`\mathrm{max\_norm} / \|g\|` (the direction of the step
-    is kept; only its length changes). Otherwise return them unchanged.
+    is kept; only its length changes). Otherwise leave them as they are.
+
+    Work on the arrays themselves (``g *= scale``): ``model.grads`` holds the
+    layers' own arrays, so that clipping it clips what the optimizer reads.
 
     Parameters
     ----------
     grads : dict of str to ndarray
-        Gradients of any shapes, e.g. ``{"dW1": ..., "db1": ...}``. Do not
-        modify these arrays.
+        Gradients of any shapes, e.g. ``model.grads``; modified in place.
     max_norm : float
         The largest global norm allowed, > 0.
 
     Returns
     -------
-    clipped : dict of str to ndarray
-        A new dict with the same keys and new arrays of the same shapes.
     norm : float
         The global norm **before** clipping (useful for plotting).
 
     Examples
     --------
     >>> g = {"a": np.array([3.0]), "b": np.array([[4.0]])}
-    >>> clipped, norm = clip_by_global_norm(g, 1.0)
-    >>> norm, clipped["a"], clipped["b"]
-    (5.0, array([0.6]), array([[0.8]]))
+    >>> clip_by_global_norm(g, 1.0)
+    5.0
+    >>> g["a"], g["b"]
+    (array([0.6]), array([[0.8]]))
     """
-    raise NotImplementedError('Exercise 6.3: one norm over all arrays together; one common scale factor')
+    raise NotImplementedError('Exercise 6.3: one norm over all arrays together; one common factor, in place')
 
 
 def dead_relu_fraction(Z):
@@ -129,38 +189,146 @@ def dead_relu_fraction(Z):
     raise NotImplementedError('Exercise 6.4: a unit is dead when all its column is <= 0; average over units')
 
 
-def dropout_forward(X, p, rng, training=True):
-    r"""Inverted dropout.
+class Dropout:
+    r"""Inverted dropout, a layer without parameters.
 
-    In training, drop each entry of ``X`` independently with probability
-    ``p`` and scale the kept ones by :math:`1 / (1 - p)`, so that the expected
-    value of every entry is unchanged and nothing needs rescaling at test
-    time:
-
-    .. math:: \mathrm{mask}_{ij} = \frac{\mathbb{1}[u_{ij} \ge p]}{1 - p},
-              \quad u_{ij} \sim \mathcal{U}[0, 1), \qquad
-              \mathrm{out} = X \odot \mathrm{mask}
-
-    (``u = rng.random(X.shape)``). When ``training`` is false, dropout is the
-    identity: return ``X`` unchanged (a copy) and a mask of ones.
+    In training mode each entry of the input is dropped (set to 0) with
+    probability ``p`` and the kept ones are scaled by :math:`1 / (1 - p)`, so
+    that the expected value of every entry is unchanged and nothing needs
+    rescaling at test time. In evaluation mode the layer is the identity.
 
     Parameters
     ----------
-    X : ndarray, shape (N, D)
-        Activations.
     p : float
         Probability of dropping an entry, in ``[0, 1)``.
-    rng : numpy.random.Generator
-        Source of randomness.
-    training : bool, optional
-        Whether the network is training.
+    seed : int or None
+        Seed of the generator ``self.rng`` that draws the masks.
+
+    Attributes
+    ----------
+    training : bool
+        True (the start) in training mode, False in evaluation mode;
+        ``Sequential.train()`` and ``Sequential.eval()`` set it.
+    mask : ndarray or None
+        The mask of the last ``forward`` (its backward needs it).
+    """
+
+    def __init__(self, p, seed=None):
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        self.p = float(p)
+        self.rng = np.random.default_rng(seed)
+        self.params, self.grads = {}, {}
+        self.training = True
+        self.mask = None
+
+    def forward(self, X):
+        r"""Apply a new mask in training mode; the identity in evaluation mode.
+
+        In training mode draw ``u = self.rng.random(X.shape)`` (a new draw at
+        every call) and
+
+        .. math:: M_{ij} = \frac{\mathbb{1}[u_{ij} \ge p]}{1 - p}, \qquad
+                  Y = X \odot M
+
+        In evaluation mode ``M`` is all ones, so ``Y`` equals ``X``. Keep
+        ``M`` as ``self.mask`` either way.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, D)
+
+        Returns
+        -------
+        Y : ndarray, shape (N, D)
+        """
+        raise NotImplementedError('Exercise 6.5: a new scaled keep-mask when training, ones otherwise; cache it')
+
+    def backward(self, dY):
+        r"""Gradient with respect to the input: :math:`dX = dY \odot M`.
+
+        ``M`` is the mask of the last ``forward``: an entry dropped on the way
+        forward passes no gradient back, a kept one passes it scaled by the
+        same :math:`1 / (1 - p)`.
+
+        Parameters
+        ----------
+        dY : ndarray, shape (N, D)
+
+        Returns
+        -------
+        dX : ndarray, shape (N, D)
+        """
+        raise NotImplementedError('Exercise 6.6: route dY through the mask that forward cached')
+
+
+class Sequential(ch05.Sequential):
+    """Chapter 5's ``Sequential`` with a training and an evaluation mode (given)."""
+
+    def train(self):
+        """Training mode for every layer (dropout on); returns the model."""
+        return self._set_training(True)
+
+    def eval(self):
+        """Evaluation mode for every layer (dropout off); returns the model."""
+        return self._set_training(False)
+
+    def _set_training(self, flag):
+        self.training = flag
+        for layer in self.layers:
+            layer.training = flag
+        return self
+
+
+def train(model, loss, optimizer, X, y, epochs, batch_size, seed=0, clip=None):
+    """Chapter 5's ``train`` in training mode, with optional gradient clipping.
+
+    Switch ``model`` to training mode (``model.train()``) first. Then, as in
+    chapter 5: one ``rng = np.random.default_rng(seed)`` for the whole run,
+    each epoch's batches from ``iterate_minibatches(X, y, batch_size, rng)``,
+    and per batch forward, ``loss.loss``, backward from ``loss.grad`` and
+    ``model.step(optimizer)``. When ``clip`` is not None, clip
+    ``model.grads`` to the global norm ``clip`` with
+    :func:`clip_by_global_norm` between the backward pass and the step.
+
+    Parameters
+    ----------
+    model : Sequential
+        This chapter's ``Sequential`` (it has ``train()`` and ``eval()``).
+    loss, optimizer
+        As in chapter 5.
+    X : ndarray, shape (N, D)
+    y : ndarray, shape (N, K) (or (N,) for integer labels)
+    epochs, batch_size : int
+    seed : int
+    clip : float or None
+        Largest global gradient norm of a step, or None for no clipping.
 
     Returns
     -------
-    out : ndarray, shape (N, D)
-        ``X * mask``.
-    mask : ndarray of float, shape (N, D)
-        ``0`` for dropped entries and ``1 / (1 - p)`` for kept ones (all ones
-        when not training); the backward pass multiplies by it.
+    list of float
+        For each epoch, the mean of its batch losses weighted by batch size
+        (each computed before that batch's step).
     """
-    raise NotImplementedError('Exercise 6.5: in training draw a keep mask and scale it by 1/(1-p); else ones')
+    raise NotImplementedError("Exercise 6.7: model.train(); chapter 5's loop, clip between backward and step")
+
+
+def evaluate(model, loss, X, y):
+    """The loss of ``model`` on ``(X, y)`` in evaluation mode.
+
+    Switch the model to evaluation mode (``model.eval()``: dropout off) and
+    return ``loss.loss(y, y_hat)`` for its output ``y_hat`` on ``X``. The
+    model stays in evaluation mode (``train`` switches it back).
+
+    Parameters
+    ----------
+    model : Sequential
+    loss : a loss object
+    X : ndarray, shape (N, D)
+    y : ndarray, shape (N, K) (or (N,) for integer labels)
+
+    Returns
+    -------
+    float
+    """
+    raise NotImplementedError('Exercise 6.8: evaluation mode first, then one forward pass and the loss')

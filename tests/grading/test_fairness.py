@@ -46,6 +46,7 @@ CALLERS = {
     "ch03": {"Tanh_backward": {"backward"}, "Dense_backward": {"backward"}},
     "ch04": {f"NeuralNetwork_{name}": {"train_xor"} for name in (
         "init", "feedforward", "backpropagate", "train", "predict")},
+    "ch06": {"clip_by_global_norm": {"train"}, "Dropout_forward": {"evaluate"}},
     "ch11": {"rnn_step_backward": {"rnn_backward"}},
     "ch08": {"batch_norm": {"BatchNorm_forward"},
              "batch_norm_backward": {"BatchNorm_backward"}},
@@ -66,7 +67,7 @@ CALLERS["ch04"]["NeuralNetwork_init"] |= {
     "NeuralNetwork_feedforward", "NeuralNetwork_backpropagate", "NeuralNetwork_train",
     "NeuralNetwork_predict"}
 #: chapters whose exercises are the learner's engine (proof (d))
-ENGINE_TRACK = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch07")
+ENGINE_TRACK = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07")
 
 
 def _mutated_functions(path: Path) -> set[str]:

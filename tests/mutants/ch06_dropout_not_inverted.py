@@ -3,8 +3,11 @@
 import numpy as np
 
 
-def dropout_forward(X, p, rng, training=True):
-    if not training:
-        return X.copy(), np.ones_like(X)
-    mask = (rng.random(X.shape) >= p).astype(float)
-    return X * mask, mask
+class Dropout(Dropout):  # noqa: F821 (the solution's class, defined above)
+    def forward(self, X):
+        X = np.asarray(X, dtype=float)
+        if self.training:
+            self.mask = (self.rng.random(X.shape) >= self.p).astype(float)
+        else:
+            self.mask = np.ones_like(X)
+        return X * self.mask
