@@ -228,13 +228,8 @@ def fit(model, X, y, loss=None, optimizer="adam", epochs=100, batch_size=None,
     """
     loss, optimizer, epochs = _loss_optimizer_epochs(model, loss, optimizer, epochs)
     X, y = _prepare(model, X, y, loss, "fit")
-    batch_size = min(len(X), len(X) if batch_size is None
-                     else _positive_int("batch_size", batch_size))
-    if l2 < 0 or (clip_norm is not None and not clip_norm > 0):
-        raise ValueError(f"fit: l2 must be >= 0 and clip_norm > 0, got l2={l2}, "
-                         f"clip_norm={clip_norm}")
-    best = _Best(None if early_stopping is None
-                 else _positive_int("early_stopping", early_stopping))
+    batch_size, best = _check_options(len(X), batch_size, early_stopping, l2,
+                                      clip_norm)
     if validation_data is not None:
         validation_data = _prepare(model, *validation_data, loss,
                                    "fit(validation_data)")
@@ -272,6 +267,19 @@ def fit(model, X, y, loss=None, optimizer="adam", epochs=100, batch_size=None,
         model.train() if was_training else model.eval()
     best.restore(model)
     return history
+
+
+def _check_options(N, batch_size, early_stopping, l2, clip_norm):
+    """``fit``'s batch size (None: all ``N`` samples; at most ``N``) and its early
+    stopping record, after checking the numbers that shape the steps."""
+    batch_size = min(N, N if batch_size is None
+                     else _positive_int("batch_size", batch_size))
+    if l2 < 0 or (clip_norm is not None and not clip_norm > 0):
+        raise ValueError(f"fit: l2 must be >= 0 and clip_norm > 0, got l2={l2}, "
+                         f"clip_norm={clip_norm}")
+    best = _Best(None if early_stopping is None
+                 else _positive_int("early_stopping", early_stopping))
+    return batch_size, best
 
 
 class _Trainee:

@@ -332,24 +332,8 @@ def training_explorer(X: np.ndarray | None = None, y: np.ndarray | None = None,
     """
     if X is not None and y is None:
         raise ValueError("training_explorer: y is required when X is given")
-    controls = {
-        "lr": W.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.1,
-                               description="lr", readout_format=".3g",
-                               continuous_update=False),
-        "n_hidden": W.IntSlider(value=n_hidden, min=1, max=32, description="n_hidden",
-                                continuous_update=False),
-        "activation": W.Dropdown(options=list(ACTIVATION_NAMES), value=activation,
-                                 description="activation"),
-        "optimizer": W.Dropdown(options=list(OPTIMIZER_NAMES), value=optimizer,
-                                description="optimizer"),
-        "epochs": W.IntSlider(value=epochs, min=50, max=1000, step=50,
-                              description="epochs", continuous_update=False),
-        "seed": W.IntText(value=seed, description="seed"),
-        "dataset": W.Dropdown(options=list(DATASET_NAMES), value=dataset,
-                              description="data", disabled=X is not None),
-        "train": W.Button(description="Train", button_style="primary",
-                          icon="play"),
-    }
+    controls = _training_controls(lr, n_hidden, activation, optimizer, epochs, seed,
+                                  dataset, fixed_data=X is not None)
     status = W.Label(value="")
 
     def draw() -> Figure:
@@ -371,6 +355,30 @@ def training_explorer(X: np.ndarray | None = None, y: np.ndarray | None = None,
     box = _explorer(rows, controls, draw)
     controls["train"].on_click(box.update)
     return box
+
+
+def _training_controls(lr, n_hidden, activation, optimizer, epochs, seed, dataset,
+                       fixed_data: bool) -> dict:
+    """The controls of :func:`training_explorer` by name, at the given values
+    (the data set's dropdown is disabled when the caller passed the data)."""
+    return {
+        "lr": W.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.1,
+                               description="lr", readout_format=".3g",
+                               continuous_update=False),
+        "n_hidden": W.IntSlider(value=n_hidden, min=1, max=32, description="n_hidden",
+                                continuous_update=False),
+        "activation": W.Dropdown(options=list(ACTIVATION_NAMES), value=activation,
+                                 description="activation"),
+        "optimizer": W.Dropdown(options=list(OPTIMIZER_NAMES), value=optimizer,
+                                description="optimizer"),
+        "epochs": W.IntSlider(value=epochs, min=50, max=1000, step=50,
+                              description="epochs", continuous_update=False),
+        "seed": W.IntText(value=seed, description="seed"),
+        "dataset": W.Dropdown(options=list(DATASET_NAMES), value=dataset,
+                              description="data", disabled=fixed_data),
+        "train": W.Button(description="Train", button_style="primary",
+                          icon="play"),
+    }
 
 
 # ------------------------------------------------------------------- learning rate
@@ -473,21 +481,7 @@ def learning_rate_explorer_static(lr: float = 0.15,
                                            layout="constrained")
     reach = 1.3 * max(np.abs(path[0]).max(), 1e-3)
     if lam.size == 1:
-        w = np.linspace(-reach, reach, 400)
-        ax_path.plot(w, 0.5 * lam[0] * w**2, color="0.4", label="$L(w)$")
-        shown = np.abs(path[:, 0]) <= reach
-        ax_path.plot(path[shown, 0], losses[shown], color=plotting.COURSE_COLORS[1],
-                     marker="o", markeredgecolor="black", linestyle="--",
-                     label="gradient descent")
-        ax_path.plot(path[0, 0], losses[0], marker="o", color="white",
-                     markeredgecolor="black", markersize=9, linestyle="none",
-                     label="start")
-        ax_path.set_xlim(-reach, reach)
-        ax_path.set_ylim(-0.05 * losses[0], 1.1 * 0.5 * lam[0] * reach**2)
-        ax_path.set_xlabel("$w$")
-        ax_path.set_ylabel("loss $L(w)$")
-        ax_path.set_title("path on the loss")
-        ax_path.legend(loc="upper center", fontsize=8)
+        _path_on_parabola(ax_path, path, losses, lam[0], reach)
     else:
         def loss(W1, W2):
             return 0.5 * (lam[0] * W1**2 + lam[1] * W2**2)
@@ -507,6 +501,26 @@ def learning_rate_explorer_static(lr: float = 0.15,
     fig.suptitle(f"lr = {lr:.3g}: {quadratic_regime(lr, lam)} "
                  f"(critical lr = 2/λmax = {critical:.3g})")
     return fig
+
+
+def _path_on_parabola(ax, path: np.ndarray, losses: np.ndarray, lam: float,
+                      reach: float) -> None:
+    """The 1-D run ``path (steps + 1, 1)`` on the parabola ``L(w) = lam w^2 / 2``,
+    within ``[-reach, reach]``, with its start marked."""
+    w = np.linspace(-reach, reach, 400)
+    ax.plot(w, 0.5 * lam * w**2, color="0.4", label="$L(w)$")
+    shown = np.abs(path[:, 0]) <= reach
+    ax.plot(path[shown, 0], losses[shown], color=plotting.COURSE_COLORS[1],
+            marker="o", markeredgecolor="black", linestyle="--",
+            label="gradient descent")
+    ax.plot(path[0, 0], losses[0], marker="o", color="white",
+            markeredgecolor="black", markersize=9, linestyle="none", label="start")
+    ax.set_xlim(-reach, reach)
+    ax.set_ylim(-0.05 * losses[0], 1.1 * 0.5 * lam * reach**2)
+    ax.set_xlabel("$w$")
+    ax.set_ylabel("loss $L(w)$")
+    ax.set_title("path on the loss")
+    ax.legend(loc="upper center", fontsize=8)
 
 
 def learning_rate_explorer(lr: float = 0.15, curvatures: Sequence[float] = (1.0, 10.0),

@@ -159,24 +159,36 @@ def encode(obj, bufs: list, on_other: Callable[[Any], dict], depth: int = 0,
         bufs.append(bytes(obj))
         return {"b": len(bufs) - 1}
     if t in (list, tuple, set, frozenset, dict):
-        if depth >= _MAX_DEPTH:
-            return on_other(obj)
-        _stack = set() if _stack is None else _stack
-        if id(obj) in _stack:
-            return on_other(obj)
-        _stack.add(id(obj))
-        try:
-            d = depth + 1
-            if t is dict:
-                return {"d": [[encode(k, bufs, on_other, d, _stack),
-                               encode(v, bufs, on_other, d, _stack)]
-                              for k, v in obj.items()]}
-            items = [encode(v, bufs, on_other, d, _stack) for v in obj]
-            tag = {list: "l", tuple: "t", set: "S", frozenset: "F"}[t]
-            return {tag: items}
-        finally:
-            _stack.discard(id(obj))
-    # subclasses of plain types travel as the plain type (a namedtuple as a tuple)
+        return _encode_container(obj, bufs, on_other, depth, _stack)
+    return _encode_plain_subclass(obj, bufs, on_other, depth, _stack)
+
+
+def _encode_container(obj, bufs: list, on_other, depth: int, _stack: set | None):
+    """A list, tuple, set, frozenset or dict, item by item; one nested too deep or
+    holding itself goes to ``on_other``."""
+    t = type(obj)
+    if depth >= _MAX_DEPTH:
+        return on_other(obj)
+    _stack = set() if _stack is None else _stack
+    if id(obj) in _stack:
+        return on_other(obj)
+    _stack.add(id(obj))
+    try:
+        d = depth + 1
+        if t is dict:
+            return {"d": [[encode(k, bufs, on_other, d, _stack),
+                           encode(v, bufs, on_other, d, _stack)]
+                          for k, v in obj.items()]}
+        items = [encode(v, bufs, on_other, d, _stack) for v in obj]
+        tag = {list: "l", tuple: "t", set: "S", frozenset: "F"}[t]
+        return {tag: items}
+    finally:
+        _stack.discard(id(obj))
+
+
+def _encode_plain_subclass(obj, bufs: list, on_other, depth: int, _stack: set | None):
+    """A subclass of a plain type travels as the plain type (a namedtuple as a
+    tuple); anything else goes to ``on_other``."""
     for base in (bool, int, float, str, complex, bytes, tuple, list, dict):
         if isinstance(obj, base) and not isinstance(obj, np.generic):
             try:
