@@ -91,23 +91,23 @@ def recurrent_case(kind, repeats):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(50, 20, 1))
     layer = (cl.RNN if kind == "RNN" else cl.LSTM)(1, 8, seed=0)
-    dH = rng.normal(size=(50, 20, 8))
+    dY = rng.normal(size=(50, 20, 8))
 
     def ours():
         layer.forward(X)
-        layer.backward(dH)
+        layer.backward(dY)
 
     runners = {"course_lib": ours}
     if torch is not None:
         net = (torch.nn.RNN if kind == "RNN" else torch.nn.LSTM)(
             1, 8, batch_first=True).double()
         Xt = torch.tensor(X, requires_grad=True)
-        dHt = torch.tensor(dH)
+        dYt = torch.tensor(dY)
 
         def theirs():
             net.zero_grad()
             Xt.grad = None
-            net(Xt)[0].backward(dHt)
+            net(Xt)[0].backward(dYt)
 
         runners["pytorch"] = theirs
     return measure(runners, repeats)

@@ -113,16 +113,14 @@ class Sequential(Layer):
 
         ``fit`` calls it: no weight update needs :math:`dX`, and for a wide input or
         a first ``Conv2D`` it costs as much as the first layer's weight gradient.
-        The first layer skips it when it can (a ``backward_params`` method of its
-        own, or ``skips_dX`` and ``backward(dY, need_dX=False)``).
+        The first layer skips it when it has a ``backward_params`` method of its
+        own (``Dense``, ``Conv2D``).
         """
         for layer in self.layers[:0:-1]:
             dY = layer.backward(dY)
         first = self.layers[0] if self.layers else None
         if hasattr(first, "backward_params"):
             first.backward_params(dY)
-        elif getattr(first, "skips_dX", False):
-            first.backward(dY, need_dX=False)
         elif first is not None:
             first.backward(dY)
 

@@ -98,9 +98,9 @@ class Flatten(Layer):
         self.X_shape = X.shape
         return X.reshape(X.shape[0], -1)
 
-    def backward(self, dA):
-        """dA (N, D) -> dX with the shape of the forward input."""
+    def backward(self, dY):
+        """dY (N, D) -> dX with the shape of the forward input."""
         if self.X_shape is None:
             raise RuntimeError("Flatten().backward called before forward")
-        self._check_grad(dA, (self.X_shape[0], int(np.prod(self.X_shape[1:]))))
-        return dA.reshape(self.X_shape)
+        self._check_grad(dY, (self.X_shape[0], int(np.prod(self.X_shape[1:]))))
+        return dY.reshape(self.X_shape)

@@ -32,7 +32,6 @@ def _uniform(rng, shape, n_hidden, dtype):
 
 class _Recurrent(Layer):
     input_ndim = 3
-    skips_dX = True
 
     def __init__(self, n_in, n_hidden, gates, seed, truncate, dtype):
         super().__init__()
@@ -108,24 +107,26 @@ class RNN(_Recurrent):
         self.X, self.H = X, H
         return H
 
-    def backward(self, dH, need_dX=True):
-        r"""BPTT. With :math:`g_t = dH_t + (dz_{t+1} W_h^\top)` the gradient reaching
+    def backward(self, dY):
+        r"""BPTT. With :math:`g_t = dY_t + (dz_{t+1} W_h^\top)` the gradient reaching
         :math:`h_t` and :math:`dz_t = g_t \odot (1 - h_t^2)`:
         :math:`dW_x = \sum_t x_t^\top dz_t`, :math:`dW_h = \sum_t h_{t-1}^\top dz_t`,
         :math:`db = \sum_t \sum_n dz_t`, :math:`dX_t = dz_t W_x^\top`.
 
-        dH (N, T, H) -> dX (N, T, D), or None with ``need_dX=False``.
+        dY (N, T, H), the gradient with respect to every returned state
+        (:math:`dY_t = \partial L / \partial h_t` from the layers above)
+        -> dX (N, T, D).
         """
         if self.X is None:
             raise RuntimeError(f"{self!r}.backward called before forward")
-        self._check_grad(dH, self.H.shape, "dH")
+        self._check_grad(dY, self.H.shape, "dY")
         N, T, _ = self.X.shape
         Wh, H = self.params["Wh"], self.H
         dZ = np.empty_like(H)
         norms = np.empty(T)
         carry = np.zeros((N, self.n_hidden), dtype=H.dtype)
         for t in reversed(range(T)):
-            g = dH[:, t] + carry
+            g = dY[:, t] + carry
             norms[t] = np.sqrt(np.vdot(g, g))
             dZ[:, t] = g * (1.0 - H[:, t] ** 2)                # tanh' from h itself
             carry = 0.0 * carry if self._cut(t) else dZ[:, t] @ Wh.T
@@ -135,7 +136,7 @@ class RNN(_Recurrent):
         np.matmul(H_prev.reshape(N * T, -1).T, dZ2, out=self.grads["Wh"])
         np.add.reduce(dZ2, axis=0, out=self.grads["b"])
         self.step_grad_norms = norms
-        return dZ @ self.params["Wx"].T if need_dX else None
+        return dZ @ self.params["Wx"].T
 
 
 class LSTM(_Recurrent):
@@ -200,7 +201,7 @@ class LSTM(_Recurrent):
         self.X, self.gates, self.C, self.H = X, gates, C, H
         return H
 
-    def backward(self, dH, need_dX=True):
+    def backward(self, dY):
         r"""BPTT through the gates. With :math:`g_h` and :math:`g_c` the gradients
         reaching :math:`h_t` and :math:`c_t`: :math:`g_c \mathrel{+}= g_h \odot o
         \odot (1 - \tanh^2 c_t)`, then :math:`dz_o = g_h \tanh c_t\, o(1-o)`,
@@ -208,11 +209,12 @@ class LSTM(_Recurrent):
         :math:`dz_g = g_c\, i (1 - g^2)`; to the previous step go
         :math:`g_c \odot f` (the cell path) and :math:`dz W_h^\top`.
 
-        dH (N, T, H) -> dX (N, T, D), or None with ``need_dX=False``.
+        dY (N, T, H), the gradient with respect to every returned state
+        -> dX (N, T, D).
         """
         if self.X is None:
             raise RuntimeError(f"{self!r}.backward called before forward")
-        self._check_grad(dH, self.H.shape, "dH")
+        self._check_grad(dY, self.H.shape, "dY")
         N, T, _ = self.X.shape
         Hd, Wh = self.n_hidden, self.params["Wh"]
         dZ = np.empty_like(self.gates)
@@ -223,7 +225,7 @@ class LSTM(_Recurrent):
             a = self.gates[:, t]
             i, f, g, o = a[:, :Hd], a[:, Hd:2 * Hd], a[:, 2 * Hd:3 * Hd], a[:, 3 * Hd:]
             c_prev = self.C[:, t - 1] if t > 0 else 0.0
-            gh = dH[:, t] + carry_h
+            gh = dY[:, t] + carry_h
             norms[t] = np.sqrt(np.vdot(gh, gh))
             tc = np.tanh(self.C[:, t])
             gc = carry_c + gh * o * (1.0 - tc ** 2)
@@ -242,7 +244,7 @@ class LSTM(_Recurrent):
         np.matmul(H_prev.reshape(N * T, -1).T, dZ2, out=self.grads["Wh"])
         np.add.reduce(dZ2, axis=0, out=self.grads["b"])
         self.step_grad_norms = norms
-        return dZ @ self.params["Wx"].T if need_dX else None
+        return dZ @ self.params["Wx"].T
 
 
 class LastStep(Layer):
@@ -267,11 +269,11 @@ class LastStep(Layer):
         self.shape = X.shape
         return X[:, -1]
 
-    def backward(self, dA):
-        """dA (N, H) -> dX (N, T, H), zero except at the last step."""
+    def backward(self, dY):
+        """dY (N, H) -> dX (N, T, H), zero except at the last step."""
         if self.shape is None:
             raise RuntimeError("LastStep().backward called before forward")
-        self._check_grad(dA, (self.shape[0], self.shape[2]))
-        dX = np.zeros(self.shape, dtype=dA.dtype)
-        dX[:, -1] = dA
+        self._check_grad(dY, (self.shape[0], self.shape[2]))
+        dX = np.zeros(self.shape, dtype=dY.dtype)
+        dX[:, -1] = dY
         return dX

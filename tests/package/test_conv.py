@@ -10,9 +10,11 @@ from oracles import GRAD_TOL, fd, rel_err
 import course_lib as cl
 from course_lib import conv_reference as ref
 
-#: (N, C, H, W, F, k, stride, padding)
+#: (N, C, H, W, F, k, stride, padding); the last batch spans several of the
+#: 32-sample blocks in which the engine moves the batch axis
 CASES = [(2, 3, 7, 6, 4, 3, 1, 0), (2, 2, 8, 8, 3, 3, 2, 1), (1, 1, 5, 5, 2, 2, 3, 2),
-         (3, 1, 8, 8, 2, 1, 1, 0), (1, 2, 6, 9, 1, 5, 1, 2), (2, 1, 4, 4, 3, 4, 1, 0)]
+         (3, 1, 8, 8, 2, 1, 1, 0), (1, 2, 6, 9, 1, 5, 1, 2), (2, 1, 4, 4, 3, 4, 1, 0),
+         (70, 2, 5, 6, 3, 3, 2, 1)]
 
 
 def _layer(C, F, k, s, P, seed=0):
@@ -115,7 +117,13 @@ def test_conv_gradients_overwritten_float32_and_errors():
     assert layer.grads["W"] is ref_W                     # same array, updated in place
     np.testing.assert_allclose(layer.grads["W"], first)  # overwritten, not doubled
     assert layer.grads["W"].dtype == np.float32
-    assert layer.backward(dY, need_dX=False) is None
+    dX = layer.backward(dY)
+    layer.grads["W"][...] = 0.0
+    assert layer.backward_params(dY) is None             # dW and db, no dX
+    layer.backward_params(dY)                            # overwritten again
+    assert layer.grads["W"] is ref_W
+    np.testing.assert_allclose(layer.grads["W"], first)
+    assert dX.shape == X.shape and dX.dtype == np.float32
     with pytest.raises(cl.ShapeError, match=r"X must have shape \(N, 2, H, W\)"):
         layer.forward(X[:, :1])
     with pytest.raises(cl.ShapeError, match="dY must have shape"):
