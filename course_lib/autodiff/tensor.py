@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .graph import topological_order
+from .graph import stamp, topological_order
 
 __all__ = ["Tensor", "unbroadcast"]
 
@@ -71,6 +71,7 @@ class Tensor:
         self._backward = lambda: None
         self._prev = tuple(_prev)
         self._op = _op
+        self._stamp = stamp()               # made after its inputs (graph.py)
 
     @property
     def shape(self):

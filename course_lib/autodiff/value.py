@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from .graph import topological_order
+from .graph import stamp, topological_order
 
 __all__ = ["Value"]
 
@@ -39,7 +39,7 @@ class Value:
         ``backward`` calls, as PyTorch's do; reset them with ``grad = 0``.
     """
 
-    __slots__ = ("data", "grad", "label", "_backward", "_prev", "_op")
+    __slots__ = ("data", "grad", "label", "_backward", "_prev", "_op", "_stamp")
 
     def __init__(self, data, _prev=(), _op="", label=""):
         self.data = float(data)
@@ -48,6 +48,7 @@ class Value:
         self._backward = _no_backward
         self._prev = tuple(_prev)
         self._op = _op
+        self._stamp = stamp()               # made after its inputs (graph.py)
 
     @staticmethod
     def _lift(other):

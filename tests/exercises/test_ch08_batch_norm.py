@@ -1,4 +1,5 @@
-"""Graded tests for chapter 8: your batch-normalization layer (24 points).
+"""Graded tests for chapter 8: your batch-normalization layer (21 points, 4
+more in hidden tests).
 
 Forward passes are checked against hand-worked numbers and against the
 properties batch normalization must have; backward passes against centred

@@ -1,4 +1,5 @@
-"""Graded tests for chapter 9: your automatic differentiation engine (27 points).
+"""Graded tests for chapter 9: your automatic differentiation engine (25 points,
+5 more in hidden tests).
 
 A backward rule is tested on a small expression graph built with *your*
 ``Value`` class in your worker. The grader then runs the backward pass itself,

@@ -81,3 +81,78 @@ def test_a_chapter_text_showing_an_answer_is_refused(tmp_path):
                                    smoke_test=False, _tamper=show_answer)
     assert not result.ok
     assert [x.kind for x in result.leaks] == ["solution-line"]
+
+
+#: A submission that copies chapter 9's answers from an engine's source: the
+#: four rules of its Value into the learner's Value, and its order.
+FROM_THE_ENGINE = '''
+import ast as _ast
+import textwrap as _textwrap
+from pathlib import Path as _Path
+
+_ENGINE = _Path(@ENGINE@) / "autodiff"
+_text = (_ENGINE / "value.py").read_text()
+for _node in _ast.parse(_text).body:
+    if isinstance(_node, _ast.ClassDef) and _node.name == "Value":
+        for _fn in _node.body:
+            if getattr(_fn, "name", "") in ("__pow__", "tanh", "log", "relu"):
+                _ns = {"Value": Value, "math": math}
+                exec(_textwrap.dedent(_ast.get_source_segment(_text, _fn)), _ns)
+                setattr(Value, _fn.name, _ns[_fn.name])
+_ns = {"__name__": "copied_graph"}
+exec((_ENGINE / "graph.py").read_text().replace("from __future__ import annotations",
+                                                 ""), _ns)
+topological_order = _ns["topological_order"]
+'''
+#: chapter 9's exercises that the engine could answer
+ENGINE_SHAPED = {"Value_pow", "Value_tanh", "Value_log", "Value_relu",
+                 "topological_order"}
+
+
+def _passed_when_copied(bundle, engine, folder):
+    """Per exercise, whether the FROM_THE_ENGINE submission copying from
+    ``engine`` (a course_lib folder) passes every test of it."""
+    from course_lib.grading import grade
+
+    folder.mkdir()
+    stub = (bundle / "exercises" / "ch09_autodiff.py").read_text()
+    copied = FROM_THE_ENGINE.replace("@ENGINE@", repr(str(engine)))
+    (folder / "ch09_autodiff.py").write_text(stub + copied)
+    out = {}
+    for t in grade(folder, chapters=["ch09"]).tests:
+        out[t.exercise] = out.get(t.exercise, True) and t.passed
+    return out
+
+
+def test_chapter_9_bundle_engine_answers_none_of_its_exercises(tmp_path):
+    """The leak scan excuses lines the engine shares with an answer (they are
+    public); chapter 9's engine must therefore hold none of its answers at
+    all. In a student bundle the parts of ``Value`` the learner writes are
+    stripped (engine_parts), and its order is not the exercise's algorithm
+    (it sorts by creation stamps, which the learner's Value does not have):
+    a submission that copies them from the bundle's engine passes none of
+    those exercises, while copying from the repository's full engine passes
+    the four rules (so this check can tell the two apart)."""
+    result = release.build_release("9", tmp_path / "ch09", gradescope=False,
+                                   smoke_test=False)
+    assert result.ok, "\n".join(map(str, result.leaks))
+    engine = result.bundle / "course_lib"
+    # the scan's rule (a distinctive line, or half a block) on the bundle's
+    # engine, with no line excused as public
+    blocks = [b for b in leaks.solution_blocks(release.repo_root() / "solutions")
+              if "/ch09_" in b.where]
+    shipped = {leaks.normalise(x) for p in engine.rglob("*.py")
+               for x in p.read_text().splitlines()}
+    found = {}
+    for b in blocks:
+        hits = [x for x in b.lines if x in shipped]
+        if any(len(x) >= leaks.DISTINCTIVE_CHARS for x in hits) or len(hits) >= max(
+                2, (b.size + 1) // 2):
+            found[b.where] = hits
+    assert len(blocks) == 7 and found == {}
+    in_bundle = _passed_when_copied(result.bundle, engine, tmp_path / "b")
+    assert {e for e in ENGINE_SHAPED if in_bundle[e]} == set(), in_bundle
+    in_repo = _passed_when_copied(result.bundle, release.repo_root() / "course_lib",
+                                  tmp_path / "r")
+    assert {e for e in ENGINE_SHAPED if in_repo[e]} == ENGINE_SHAPED - {
+        "topological_order"}, in_repo

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from .engine_parts import strip_answers
 from .leaks import NEVER_SHIPPED, repo_root
 
 #: Parts of ``course_lib/grading/`` a student bundle does not get (the
@@ -24,8 +25,9 @@ def _ignore_cache(_dir, names):
 
 
 def copy_course_lib(dest: Path, student: bool) -> None:
-    """Copy ``course_lib`` into ``dest`` (without the instructor's tools for a
-    student bundle)."""
+    """Copy ``course_lib`` into ``dest`` (for a student bundle without the
+    instructor's tools, and without the engine's parts that are exercises:
+    :mod:`.engine_parts`)."""
     src = repo_root() / "course_lib"
     grading = src / "grading"
 
@@ -37,6 +39,8 @@ def copy_course_lib(dest: Path, student: bool) -> None:
         return out
 
     shutil.copytree(src, dest / "course_lib", ignore=ignore)
+    if student:
+        strip_answers(dest / "course_lib")
 
 
 def copy_tests(dest: Path, chapters: list[str], include_hidden: bool) -> None:

@@ -42,3 +42,20 @@ def test_train_xor__another_seed(ch09):
     if out.shape != (4, 1) or np.max(np.abs(out.ravel() - [0, 1, 1, 0])) > 0.25:
         fb.fail(f"With seed 3 the XOR outputs are {fb.show(out.ravel())}; each should "
                 "be within 0.25 of 0, 1, 1, 0.")
+
+
+@pytest.mark.points(1)
+def test_topological_order__follows_the_edges_not_creation_order(ch09):
+    # a node made first, then given inputs made after it: only _prev says what
+    # comes first (an order by creation time would put it first, wrongly)
+    out = ch09.Value(1.0)
+    a = ch09.Value(2.0)
+    s = a.call("__mul__", 3.0).value
+    out.call("__setattr__", "_prev", (s, a))
+    order = ch09.topological_order(out)
+    seen = [fb.as_float("data", v.data) for v in order]
+    if len(seen) != 4 or seen[-1] != 1.0 or seen.index(2.0) > seen.index(6.0):
+        fb.fail(f"For a node whose inputs (_prev) were made after it, your order "
+                f"gave the values {seen}: the order must follow the edges _prev "
+                "(every node after its inputs, the root last), not the time the "
+                "nodes were made.")
