@@ -49,7 +49,7 @@ def im2col(X, k, stride=1, padding=0):
     N, C, H, W = X.shape
     Ho, Wo = (H + 2 * padding - k) // stride + 1, (W + 2 * padding - k) // stride + 1
     Xp = np.zeros((C, H + 2 * padding, W + 2 * padding, N), dtype=X.dtype)
-    Xp[:, padding:padding + H, padding:padding + W] = X.transpose(1, 2, 3, 0)
+    Xp[:, padding:padding + H, padding:padding + W] = _batch_last(X)   # (C, H, W, N)
     cols = np.empty((C, k, k, Ho, Wo, N), dtype=X.dtype)
     for p in range(k):                   # one strided copy per kernel offset
         for q in range(k):

@@ -69,13 +69,15 @@ class MaxPool2D(Layer):
             raise RuntimeError(f"{self!r}.backward called before forward")
         self._check_grad(dY, self.argmax.shape, "dY")
         k, s = self.size, self.stride
+        N, C, H, W = self.X_shape
         Ho, Wo = self.argmax.shape[2:]
-        dX = np.zeros(self.X_shape, dtype=dY.dtype)
-        for p in range(k):               # one strided addition per window offset
-            for q in range(k):
-                routed = np.where(self.argmax == p * k + q, dY, 0)
-                dX[:, :, p:p + s * Ho:s, q:q + s * Wo:s] += routed
-        return dX
+        p, q = np.divmod(self.argmax, k)            # the maximum's offset in its window
+        rows = s * np.arange(Ho)[:, None] + p       # (N, C, H', W'): its row in X
+        cols = s * np.arange(Wo) + q                # and its column
+        flat = (np.arange(N * C).reshape(N, C, 1, 1) * H + rows) * W + cols
+        # the += as one scatter: bincount adds the dY of every window an entry won
+        dX = np.bincount(flat.ravel(), weights=dY.ravel(), minlength=N * C * H * W)
+        return dX.reshape(self.X_shape).astype(dY.dtype, copy=False)
 
     def __repr__(self):
         extra = f", stride={self.stride}" if self.stride != self.size else ""
