@@ -275,27 +275,9 @@ class _Worker:
     def op_call(self, msg: dict, bufs):
         import numpy as np
 
-        target = self._target(msg)
-        name = msg.get("name")
-        if msg.get("take") is not None:  # up to n items of an iterable, one trip
-            n = int(msg["take"])
-
-            def fn():
-                return list(itertools.islice(target, n))
-        elif name is None:
-            fn = target
-        elif msg.get("handle") is None:
-            try:  # a module-level __getattr__ of the student's runs here
-                fn = getattr(target, name, None)
-            except BaseException as exc:
-                return self._exception_reply(exc), []
-            if fn is None:
-                return {"ok": False, "kind": "missing", "name": name}, []
-        else:
-            try:
-                fn = getattr(target, name)
-            except BaseException as exc:
-                return self._exception_reply(exc), []
+        fn, refusal = self._callee(msg)
+        if refusal is not None:
+            return refusal, []
         args = self.decode(msg["args"], bufs)
         kwargs = self.decode(msg["kwargs"], bufs)
         self.capture.take()
@@ -314,6 +296,42 @@ class _Worker:
             reply = self._exception_reply(error)
             reply["stdout"] = stdout
             return reply, []
+        head = {"ok": True, "warnings": self._warning_rows(caught), "stdout": stdout,
+                "seconds": seconds}
+        parts = {"value": value}
+        if msg.get("want_args"):
+            parts["args"] = tuple(args)
+            parts["kwargs"] = dict(kwargs)
+        return self._encode_reply(head, parts)
+
+    def _callee(self, msg: dict):
+        """``(fn, None)``: what a call message calls; ``(None, reply)`` when the
+        name cannot be had (missing from the module, or its lookup raised)."""
+        target = self._target(msg)
+        name = msg.get("name")
+        if msg.get("take") is not None:  # up to n items of an iterable, one trip
+            n = int(msg["take"])
+
+            def fn():
+                return list(itertools.islice(target, n))
+            return fn, None
+        if name is None:
+            return target, None
+        if msg.get("handle") is None:
+            try:  # a module-level __getattr__ of the student's runs here
+                fn = getattr(target, name, None)
+            except BaseException as exc:
+                return None, self._exception_reply(exc)
+            if fn is None:
+                return None, {"ok": False, "kind": "missing", "name": name}
+            return fn, None
+        try:
+            return getattr(target, name), None
+        except BaseException as exc:
+            return None, self._exception_reply(exc)
+
+    def _warning_rows(self, caught) -> list:
+        """``[category, message, file name, line]`` of the first warnings caught."""
         warns = []
         for w in caught[:_MAX_WARNINGS]:
             try:
@@ -322,12 +340,7 @@ class _Worker:
                               os.path.basename(str(w.filename)), int(w.lineno or 0)])
             except BaseException:
                 continue
-        head = {"ok": True, "warnings": warns, "stdout": stdout, "seconds": seconds}
-        parts = {"value": value}
-        if msg.get("want_args"):
-            parts["args"] = tuple(args)
-            parts["kwargs"] = dict(kwargs)
-        return self._encode_reply(head, parts)
+        return warns
 
     def _encode_reply(self, head: dict, parts: dict):
         bufs: list = []
