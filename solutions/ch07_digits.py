@@ -2,21 +2,24 @@
 
 The helpers (``one_hot``, ``standardize``, ``accuracy``, ``confusion_matrix``)
 use numpy only. ``train_digits`` trains **your own engine** (the layers,
-losses, optimizers and training loop of chapters 1-5, imported below) on the
-digits; ``course_lib`` is not used.
+losses, optimizers and training loop of chapters 1-6, imported below from
+your chapter 6 file, which imports the earlier ones) on the digits;
+``course_lib`` is not used.
 
 Check your work with ``course grade ch07``.
 """
 
 import numpy as np
-from ch05_hyperparameters import (  # noqa: F401  (your engine)
+from ch06_pitfalls import (  # noqa: F401  (your engine)
     SGD,
     Adam,
     Dense,
+    Dropout,
     LeakyReLU,
     Sequential,
     SoftmaxCrossEntropy,
     Tanh,
+    initialize,
     train,
 )
 
@@ -153,7 +156,7 @@ class DigitClassifier:
     Parameters
     ----------
     model : Sequential
-        Your chapter 5 model; its last layer outputs 10 logits.
+        Your chapter 6 model; its last layer outputs 10 logits.
     mean, std : ndarray, shape (64,)
         The training set's per-pixel statistics: ``predict`` scales raw pixels
         with them exactly as the training data were scaled.
@@ -163,7 +166,11 @@ class DigitClassifier:
         self.model, self.mean, self.std = model, mean, std
 
     def predict(self, X):
-        """Labels ``0 .. 9`` of shape ``(N,)`` for raw pixels ``X`` of shape (N, 64)."""
+        """Labels ``0 .. 9`` of shape ``(N,)`` for raw pixels ``X`` of shape (N, 64).
+
+        The model is switched to evaluation mode first (a ``Dropout`` is off).
+        """
+        self.model.eval()
         logits = self.model.forward((np.asarray(X, dtype=float) - self.mean) / self.std)
         return np.argmax(logits, axis=1)
 
@@ -174,7 +181,8 @@ def train_digits(X, y, seed=0):
     Use your own pieces (imported at the top of this file): a ``Sequential``
     of your ``Dense`` and activation layers with 64 inputs and 10 output
     logits, your ``SoftmaxCrossEntropy``, your ``Adam`` (or ``SGD``) and your
-    ``train``. Scale the pixels for training with per-pixel statistics of
+    ``train`` (chapter 6's ``initialize``, ``Dropout`` and ``clip`` are there
+    if you want them). Scale the pixels for training with per-pixel statistics of
     ``X`` and hand the same statistics to the ``DigitClassifier``, so that its
     ``predict`` takes raw pixels. The grader calls ``predict`` on held-out
     digits and expects at least 97 % accuracy, within 60 seconds of training
