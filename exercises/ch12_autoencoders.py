@@ -17,14 +17,21 @@ loss compares X_hat with X itself. Here the pixels are scaled to [0, 1] and the
 loss is the mean squared error over every entry.
 
 You write the loss and its gradient, the pairs (input, target) of a denoising
-autoencoder, and the training loop. The layers (``Dense``, ``Tanh``,
-``Sigmoid``), the ``Adam`` optimizer and the ``Autoencoder`` model are given
-below, in the learner's engine protocol: ``params`` and ``grads`` dicts,
-``forward(X)``, ``backward(dY) -> dX``, ``step(params, grads)``. Use numpy
-only. Check your work with ``course grade ch12``.
+autoencoder, and the training loop. The model is built from *your* engine:
+the ``Dense``, ``Tanh`` and ``Sigmoid`` layers of chapters 1 and 3, and the
+``Sequential`` and ``Adam`` of chapter 5 (imported below); the
+``Autoencoder`` class that assembles them is given. Use numpy only. Check
+your work with ``course grade ch12``.
 """
 
 import numpy as np
+from ch05_hyperparameters import (  # noqa: F401  (your engine)
+    Adam,
+    Dense,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
 
 
 def reconstruction_loss(X, X_hat):
@@ -78,110 +85,50 @@ def denoising_pair(X, noise_std, rng):
     raise NotImplementedError('Exercise 12.3: noisy copy as the input, the clean X as the target')
 
 
-class Dense:
-    """Z = X W + b, Xavier-uniform weights (given)."""
-
-    def __init__(self, n_in, n_out, rng):
-        a = np.sqrt(6.0 / (n_in + n_out))
-        self.params = {"W": rng.uniform(-a, a, size=(n_in, n_out)),
-                       "b": np.zeros(n_out)}
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-
-    def forward(self, X):
-        self.X = X
-        return X @ self.params["W"] + self.params["b"]
-
-    def backward(self, dZ):
-        self.grads["W"][...] = self.X.T @ dZ
-        self.grads["b"][...] = dZ.sum(axis=0)
-        return dZ @ self.params["W"].T
-
-
-class Tanh:
-    """A = tanh(Z) (given)."""
-
-    params = grads = {}
-
-    def forward(self, Z):
-        self.A = np.tanh(Z)
-        return self.A
-
-    def backward(self, dA):
-        return dA * (1.0 - self.A ** 2)
-
-
-class Sigmoid:
-    """A = 1 / (1 + exp(-Z)), for outputs in [0, 1] (given)."""
-
-    params = grads = {}
-
-    def forward(self, Z):
-        self.A = 0.5 * (1.0 + np.tanh(0.5 * Z))
-        return self.A
-
-    def backward(self, dA):
-        return dA * self.A * (1.0 - self.A)
-
-
-class Adam:
-    """Adam with bias correction; ``step`` updates the arrays in place (given)."""
-
-    def __init__(self, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.m, self.v, self.t = {}, {}, 0
-
-    def step(self, params, grads):
-        self.t += 1
-        for k, p in params.items():
-            g = grads[k]
-            m = self.m.setdefault(k, np.zeros_like(p))
-            v = self.v.setdefault(k, np.zeros_like(p))
-            m[...] = self.beta1 * m + (1 - self.beta1) * g
-            v[...] = self.beta2 * v + (1 - self.beta2) * g * g
-            m_hat = m / (1 - self.beta1 ** self.t)
-            v_hat = v / (1 - self.beta2 ** self.t)
-            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-
-
 class Autoencoder:
-    """Encoder D -> hidden -> n_code (tanh, then linear code), decoder
-    n_code -> hidden -> D (tanh, then sigmoid output) (given).
+    """Encoder D -> hidden -> n_code (tanh, then a linear code), decoder
+    n_code -> hidden -> D (tanh, then a sigmoid output), from your layers
+    (given).
 
-    ``params`` and ``grads`` are flat dicts over all layers (``"0.W"``, ...),
-    the layers' own arrays.
+    ``layers`` holds the seven layers in order (the first three are the
+    encoder); ``params`` and ``grads`` are the flat dicts of your
+    ``Sequential`` of all of them (``"0.W"``, ...), the layers' own arrays.
+    Layer ``k``'s weights are drawn with seed ``4 * seed + k``.
     """
 
     def __init__(self, n_in, n_hidden, n_code, seed=0):
-        rng = np.random.default_rng(seed)
-        self.encoder = [Dense(n_in, n_hidden, rng), Tanh(),
-                        Dense(n_hidden, n_code, rng)]
-        self.decoder = [Dense(n_code, n_hidden, rng), Tanh(),
-                        Dense(n_hidden, n_in, rng), Sigmoid()]
-        layers = self.encoder + self.decoder
-        self.params = {f"{i}.{k}": v for i, layer in enumerate(layers)
-                       for k, v in layer.params.items()}
-        self.grads = {f"{i}.{k}": v for i, layer in enumerate(layers)
-                      for k, v in layer.grads.items()}
+        s = [4 * seed + k for k in range(4)]
+        self.layers = [Dense(n_in, n_hidden, s[0]), Tanh(),
+                       Dense(n_hidden, n_code, s[1]),
+                       Dense(n_code, n_hidden, s[2]), Tanh(),
+                       Dense(n_hidden, n_in, s[3]), Sigmoid()]
+        self.net = Sequential(self.layers)
+
+    @property
+    def params(self):
+        return self.net.params
+
+    @property
+    def grads(self):
+        return self.net.grads
 
     def encode(self, X):
-        for layer in self.encoder:
+        for layer in self.layers[:3]:
             X = layer.forward(X)
         return X
 
     def decode(self, code):
-        for layer in self.decoder:
+        for layer in self.layers[3:]:
             code = layer.forward(code)
         return code
 
     def forward(self, X):
-        return self.decode(self.encode(X))
+        return self.net.forward(X)
 
     reconstruct = forward
 
-    def backward(self, dX_hat):
-        for layer in reversed(self.encoder + self.decoder):
-            dX_hat = layer.backward(dX_hat)
-        return dX_hat
+    def backward(self, dY):
+        return self.net.backward(dY)
 
 
 def train_autoencoder(X, n_code, seed=0):
