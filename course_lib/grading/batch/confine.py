@@ -13,7 +13,7 @@ from pathlib import Path
 
 import course_lib
 
-from .. import CHAPTERS
+from ..core.chapters import CHAPTERS
 from .modes import Limits, Mode
 from .reaping import TOKEN_VAR
 from .uids import worker_uid
