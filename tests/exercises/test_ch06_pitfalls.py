@@ -23,9 +23,9 @@ from course_lib.grading.checking.remote import Rng
 
 # ---------------------------------------------------------------- initialisation
 
-STD_RULE = ("rng.normal takes a standard deviation, the square root of the variance; "
-            "He: variance 2 / n_in, Xavier: variance 2 / (n_in + n_out), i.e. "
-            "uniform on [-a, a] with a = sqrt(6 / (n_in + n_out)).")
+STD_RULE = ("A normal distribution is given by its standard deviation, the square "
+            "root of its variance. He: variance 2 / n_in. Xavier: uniform on [-a, a] "
+            "with a = sqrt(6 / (n_in + n_out)), so variance 2 / (n_in + n_out).")
 
 
 def _moments(W):
@@ -362,9 +362,10 @@ def test_Dropout_backward__after_a_forward(ch06):
 
 # ---------------------------------------------------------------- train and evaluate
 
-TRAIN_RULE = ("model.train() first; one generator from the seed; per batch forward, "
-              "loss, backward, then (if clip is not None) clip model.grads to the "
-              "global norm clip, then model.step(optimizer).")
+TRAIN_RULE = ("Training mode first (every layer's training flag on); one generator "
+              "from the seed; per batch the forward pass, the loss, the backward pass, "
+              "then, when clip is given, the model's gradients scaled in place to that "
+              "global norm, then the optimizer's step.")
 
 
 def _linear_case(seed):
@@ -466,8 +467,8 @@ def test_train__switches_to_training_mode(ch06):
                 "of train.", rule=TRAIN_RULE)
 
 
-EVAL_RULE = "model.eval() (every layer's training flag False), then the loss of one " \
-            "forward pass on X."
+EVAL_RULE = ("Evaluation mode first (every layer's training flag off), then the loss "
+             "of one forward pass on X.")
 
 
 @pytest.mark.points(2)
