@@ -7,6 +7,7 @@ import pytest
 from engine_io import read_dict
 
 from course_lib.grading.checking import feedback as fb
+from course_lib.grading.checking.remote import Rng
 
 pytestmark = pytest.mark.hidden
 
@@ -64,3 +65,23 @@ def test_Dropout_forward__p_zero_and_p_high(ch06):
                 f"dropped {dropped:.1%}.")
     fb.check_close("the kept entries", Y[Y != 0], np.full(int(np.sum(Y != 0)), 10.0),
                    rtol=1e-9, context="with p = 0.9 (scaled by 1 / (1 - p) = 10)")
+
+
+@pytest.mark.points(1)
+def test_xavier_init__uses_rng(ch06):
+    a = fb.as_array("W", ch06.xavier_init(6, 4, Rng(21)))
+    b = fb.as_array("W", ch06.xavier_init(6, 4, Rng(21)))
+    c = fb.as_array("W", ch06.xavier_init(6, 4, Rng(22)))
+    if not np.array_equal(a, b) or np.array_equal(a, c):
+        fb.fail("xavier_init must take its random numbers from the rng argument, so "
+                "the same seed gives the same weights and another seed other ones.")
+
+
+@pytest.mark.points(1)
+def test_dead_relu_fraction__one_unit_stuck_at_zero(ch06):
+    Z = np.array([[0.5, 0.0, -1.0, 2.0],
+                  [-0.5, 0.0, 3.0, -2.0],
+                  [1.5, 0.0, -1.0, -0.1]])
+    got = fb.as_float("fraction", ch06.dead_relu_fraction(Z))
+    fb.check_close("fraction", got, 0.25, rtol=1e-12,
+                   context="(one unit of four is exactly 0 on every example)")
