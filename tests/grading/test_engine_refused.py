@@ -1,8 +1,11 @@
 """Graded code that imports course_lib's engine is refused (issue 12).
 
 Exercise code uses numpy only. In the worker, every way of reaching the engine
-fails with one student-facing message, while ``course_lib.grading`` (``check``)
-stays importable; the worker never loads the engine itself.
+(every part of ``course_lib`` but ``course_lib.grading``) fails with one
+student-facing message saying what is refused and why, while
+``course_lib.grading`` (``check``) and the learner's own chapter files stay
+importable; the worker never loads the engine itself. The refusal is on by
+default (``remote.REFUSE_ENGINE``).
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from course_lib.grading import CHAPTERS, grade
+from course_lib.grading.checking import remote
 from course_lib.grading.checking.remote import ImportFailed, StudentError, StudentModule
 
 REPO = Path(__file__).resolve().parents[2]
-WORDS = "exercise code must use numpy only"
+WORDS = "graded code must not import course_lib's engine"
 
 USES_ENGINE = '''
 import importlib
@@ -46,6 +50,11 @@ def through_importlib():
 
 def through_sys_modules():
     return sys.modules["course_lib"].Sequential
+
+
+def datasets_helper():
+    from course_lib.datasets import one_hot  # noqa: F401  (chapter 7 asks for it)
+    return 1
 
 
 def engine_file_by_path():
@@ -87,12 +96,37 @@ def student(tmp_path_factory):
 
 @pytest.mark.parametrize("fn", ["plain_import", "from_import", "submodule",
                                 "through_importlib", "through_sys_modules",
-                                "engine_file_by_path"])
+                                "engine_file_by_path", "datasets_helper"])
 def test_every_way_to_the_engine_is_refused_with_one_message(student, fn):
     with pytest.raises(StudentError) as info:
         getattr(student, fn)()
     assert info.value.is_a("ImportError"), info.value.reason
     assert WORDS in info.value.reason
+    # what is refused, and what the learner may use instead
+    assert "course_lib." in info.value.reason or "course_lib is refused" in \
+        info.value.reason
+    assert "your own chapter files" in info.value.reason
+
+
+def test_the_refusal_is_on_by_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("COURSE_REFUSE_ENGINE", raising=False)
+    assert remote.REFUSE_ENGINE is True
+    (tmp_path / "uses_engine.py").write_text(USES_ENGINE)
+    with StudentModule(tmp_path, "uses_engine", timeout=10) as mod:
+        with pytest.raises(StudentError) as info:
+            mod.submodule()
+        assert WORDS in info.value.reason
+        assert "course_lib.layers is refused" in info.value.reason
+
+
+def test_the_learners_own_chapter_files_stay_importable(tmp_path, monkeypatch):
+    monkeypatch.delenv("COURSE_REFUSE_ENGINE", raising=False)
+    for ch in ("ch01", "ch02", "ch03"):
+        name = f"{CHAPTERS[ch][0]}.py"
+        shutil.copy(REPO / "solutions" / name, tmp_path / name)
+    with StudentModule(tmp_path, CHAPTERS["ch03"][0], timeout=10) as mod:
+        layer = mod.Dense(2, 3, seed=0)  # chapter 3's Dense subclasses chapter 1's
+        assert layer.call("forward", [[1.0, 2.0]]).value.shape == (1, 3)
 
 
 def test_the_grading_helpers_stay_importable_and_numpy_works(student):
@@ -129,8 +163,7 @@ def test_the_scorecard_says_why_a_function_using_the_engine_earns_nothing(tmp_pa
             import course_lib
             return course_lib.Sequential(list(layers)).forward(X)
         '''))
-    report = grade(target, chapters=["ch01"], call_timeout=5, timeout=300,
-                   env={"COURSE_REFUSE_ENGINE": "1"})
+    report = grade(target, chapters=["ch01"], call_timeout=5, timeout=300)
     refused = report.chapters()["ch01"].exercises["forward"]
     assert refused.earned == 0 < refused.possible
     assert all(WORDS in t.reason for t in refused.tests)

@@ -1,8 +1,16 @@
 """Keep ``course_lib``'s engine out of reach of graded code (in the worker only).
 
 Exercise code uses numpy only: the exercises ask the learner to write the pieces
-the engine already has. :func:`install` makes every way of reaching the engine
-from the student's file fail with one message that says so:
+the engine already has. "The engine" is every part of ``course_lib`` except
+``course_lib.grading``: the layers, losses, models, optimizers, training,
+gradcheck, conv/pooling/rnn, batchnorm and autodiff modules, and also the
+datasets, plotting and widgets helpers (no exercise needs them: the graded
+tests load data in the trusted process and pass it as arrays). The learner's
+own chapter files (``from ch03_chain_rule import Dense``), numpy and the
+standard library are not affected.
+
+:func:`install` makes every way of reaching the engine from the student's file
+fail with one message that says what is refused and why (:data:`MESSAGE`):
 
 - ``import course_lib``, ``from course_lib import Dense``, ``import
   course_lib.layers`` (the import statement, through ``builtins.__import__``);
@@ -27,9 +35,11 @@ __all__ = ["MESSAGE", "bare_package", "install", "lazy_engine"]
 
 PACKAGE = "course_lib"
 ALLOWED = "course_lib.grading"
-MESSAGE = ("exercise code must use numpy only: {name} is part of course_lib's "
-           "engine, which the exercises ask you to write yourself "
-           "(course_lib.grading, with check(), stays importable)")
+MESSAGE = ("graded code must not import course_lib's engine: {name} is refused. "
+           "The exercises ask you to write the engine's pieces yourself, so "
+           "exercise code uses numpy, the standard library and your own chapter "
+           "files (such as `from ch01_forward_pass import Dense`); only "
+           "course_lib.grading (check()) stays importable")
 
 
 def _refused(name: str) -> ImportError:

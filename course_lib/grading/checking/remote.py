@@ -206,10 +206,11 @@ def reap_strays(rounds: int = 50) -> int:
 
 
 # --------------------------------------------------------------------------- worker
-#: refuse graded code that imports course_lib's engine (see engine_guard): off by
-#: default until the sandbox and red-team suites' probes stop importing the engine
-#: (``COURSE_REFUSE_ENGINE=1`` turns it on for one run, ``0`` off)
-REFUSE_ENGINE = False
+#: refuse graded code that imports course_lib's engine, i.e. every part of
+#: ``course_lib`` but ``course_lib.grading`` (see engine_guard); the learner's own
+#: chapter files, numpy and the standard library stay importable
+#: (``COURSE_REFUSE_ENGINE=0`` turns it off for one run)
+REFUSE_ENGINE = True
 
 # the package is put in place without running its __init__ (the engine): the
 # worker loads the engine only if the student's code uses it (engine_guard)
@@ -589,9 +590,12 @@ class StudentModule:
         :class:`StudentTimeout`). Calls through a :meth:`with_timeout` view with
         a longer limit are exempt. Default: no budget.
     refuse_engine : bool, optional
-        Make importing ``course_lib``'s engine from the student's file fail with
-        a message saying that exercise code uses numpy only (``course_lib.grading``
-        stays importable). Default: :data:`REFUSE_ENGINE`.
+        Make importing ``course_lib``'s engine (every part of ``course_lib``
+        but ``course_lib.grading``) from the student's file fail with a message
+        saying what is refused and why (see
+        :data:`~course_lib.grading.checking.engine_guard.MESSAGE`); the
+        learner's own chapter files stay importable. Default:
+        :data:`REFUSE_ENGINE` (on).
     path_before : sequence of str
         Folders the worker puts on ``sys.path`` before ``target_dir``, so that
         the modules they hold shadow the student's files of the same name (the
