@@ -112,25 +112,6 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
 
 
-def two_layer_forward(params, X):
-    """Output of the sigmoid-sigmoid network of chapters 3 and 4.
-
-    ``y_hat = sigmoid(sigmoid(X W1 + b1) W2 + b2)``.
-
-    Parameters
-    ----------
-    params : dict
-        ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, K), ``b2`` (K,).
-    X : ndarray, shape (N, D)
-
-    Returns
-    -------
-    y_hat : ndarray, shape (N, K)
-    """
-    A1 = sigmoid(X @ params["W1"] + params["b1"])
-    return sigmoid(A1 @ params["W2"] + params["b2"])
-
-
 def bce(y, y_hat):
     """Binary cross-entropy, the mean over every entry.
 
@@ -343,8 +324,12 @@ def digits_scaled():
 
 
 # ---------------------------------------------------------------- the oracles
-# Each takes the inputs a public test passes to ``expected(...)`` (data only)
-# and returns the reference value the test compares with.
+# Each takes the inputs a public test passes to ``expected(chapter, name, case,
+# *inputs)`` (data only: arrays, numbers, strings, lists and dicts of them) and
+# returns the reference value the test compares with. ``name`` is the exercise
+# as the scorecard writes it (``MSE_grad``). A bundle gets the values, never
+# this code: ``fd`` is the answer to exercise 3.4, the loops below are the
+# formulas the learner turns into numpy.
 
 
 def mse_formula(y_true, y_pred):
@@ -353,25 +338,15 @@ def mse_formula(y_true, y_pred):
     return total / y_true.size
 
 
-@reference("ch02", "mse")
-def _mse(y_true, y_pred):
-    return mse_formula(y_true, y_pred)
-
-
-@reference("ch02", "mse_grad")
-def _mse_grad(y_true, y_pred):
-    return fd(lambda p: mse_formula(y_true, p), y_pred)
-
-
-@reference("ch02", "binary_cross_entropy")
-def _bce_loop(y_true, y_pred):
+def bce_formula(y_true, y_pred):
+    """The binary cross-entropy as a loop over every entry, with ``math.log``."""
     terms = [-(t * math.log(p) + (1 - t) * math.log(1 - p))
              for t, p in zip(y_true.ravel(), y_pred.ravel())]
     return sum(terms) / len(terms)
 
 
-@reference("ch02", "softmax")
-def _softmax_rows(z):
+def softmax_rows(z):
+    """Softmax of each row, entry by entry (exponentials of ``z - max(row)``)."""
     out = np.zeros_like(z, dtype=float)
     for i, row in enumerate(z):
         m = max(row)
@@ -380,8 +355,7 @@ def _softmax_rows(z):
     return out
 
 
-@reference("ch02", "cross_entropy_from_logits")
-def _ce_rows(labels, logits):
+def cross_entropy_rows(labels, logits):
     """Mean of -log softmax(z_i)[y_i], with log-sum-exp done in exact steps."""
     losses = []
     for row, label in zip(logits, labels):
@@ -391,74 +365,150 @@ def _ce_rows(labels, logits):
     return sum(losses) / len(losses)
 
 
-@reference("ch03", "sigmoid_backward")
-def _sigmoid_backward(dA, Z):
-    return fd(lambda z: float(np.sum(dA * sigmoid(z))), Z)
+@reference("ch02", "MSE_loss")
+def _mse(y_true, y_pred):
+    return mse_formula(y_true, y_pred)
 
 
-@reference("ch03", "dense_backward")
-def _dense_backward(X, W, b, dZ):
-    return dense_grads(X, W, b, dZ)
+@reference("ch02", "MSE_grad")
+def _mse_grad(y_true, y_pred):
+    return fd(lambda p: mse_formula(y_true, p), y_pred)
 
 
-@reference("ch03", "backprop_two_layer")
-def _backprop_two_layer(X, y, params, name):
-    """Finite differences of the MSE of the two-layer network w.r.t. ``name``."""
-
-    def loss_of(value):
-        p = dict(params)
-        p[name] = value
-        return float(np.mean((two_layer_forward(p, X) - y) ** 2))
-
-    return fd(loss_of, params[name])
+@reference("ch02", "BinaryCrossEntropy_loss")
+def _bce(y_true, y_pred):
+    return bce_formula(y_true, y_pred)
 
 
-@reference("ch04", "train_step")
-def _train_step(params, X, y, lr, what):
-    """BCE before a gradient-descent step, after it, or the step of one key.
+@reference("ch02", "BinaryCrossEntropy_grad")
+def _bce_grad(y_true, y_pred):
+    return fd(lambda p: bce_formula(y_true, p), y_pred)
 
-    ``what`` is ``"loss"``, ``"loss after"`` or a parameter name; the step is
-    ``-lr`` times finite differences of the BCE.
+
+@reference("ch02", "softmax")
+def _softmax(z):
+    return softmax_rows(z)
+
+
+@reference("ch02", "SoftmaxCrossEntropy_loss")
+def _ce(labels, logits):
+    return cross_entropy_rows(labels, logits)
+
+
+@reference("ch02", "SoftmaxCrossEntropy_grad")
+def _ce_grad(labels, logits):
+    return fd(lambda z: cross_entropy_rows(labels, z), logits)
+
+
+@reference("ch03", "Tanh_backward")
+def _tanh_backward(Z, dY):
+    """dL/dZ of ``L = sum(dY * tanh(Z))`` by finite differences."""
+    return fd(lambda z: float(np.sum(dY * np.tanh(z))), Z)
+
+
+@reference("ch03", "LeakyReLU_backward")
+def _leaky_backward(Z, dY, alpha):
+    """The definition entry by entry: slope 1 where z > 0, alpha where z <= 0."""
+    out = np.zeros(Z.shape)
+    for idx in np.ndindex(Z.shape):
+        out[idx] = dY[idx] if Z[idx] > 0 else alpha * dY[idx]
+    return out
+
+
+def tanh_sigmoid_net(params, X):
+    """``sigmoid(tanh(X W1 + b1) W2 + b2)``: chapter 3's and 4's network.
+
+    Parameters
+    ----------
+    params : dict
+        ``W1`` (D, H), ``b1`` (H,), ``W2`` (H, K), ``b2`` (K,).
+    X : ndarray, shape (N, D)
+
+    Returns
+    -------
+    y_hat : ndarray, shape (N, K)
     """
+    return sigmoid(np.tanh(X @ params["W1"] + params["b1"]) @ params["W2"]
+                   + params["b2"])
 
-    def loss(p):
-        return bce(y, two_layer_forward(p, X))
 
-    steps = {}
-    for key in params:
+def _grads_of(loss, params):
+    """``{key: dloss/dparams[key]}`` by finite differences, one key at a time."""
 
-        def loss_of(value, key=key):
+    def of(key):
+        def f(value):
             q = dict(params)
             q[key] = value
             return loss(q)
 
-        steps[key] = -lr * fd(loss_of, params[key])
-    if what == "loss":
-        return loss(params)
-    if what == "loss after":
-        return loss({k: params[k] + steps[k] for k in params})
-    return steps[what]
+        return f
+
+    return {key: fd(of(key), params[key]) for key in params}
 
 
-@reference("ch04", "predict")
+@reference("ch03", "backward")
+def _backward_layers(params, X, dY):
+    """(dX, dW1) of ``L = sum(dY * tanh_sigmoid_net(params, X))``."""
+
+    def loss(p, X_=X):
+        return float(np.sum(dY * tanh_sigmoid_net(p, X_)))
+
+    return fd(lambda x: loss(params, x), X), _grads_of(loss, params)["W1"]
+
+
+@reference("ch04", "NeuralNetwork_feedforward")
+def _feedforward(params, X):
+    return tanh_sigmoid_net(params, X)
+
+
+@reference("ch04", "NeuralNetwork_backpropagate")
+def _backpropagate(params, X, y):
+    """(BCE of the network, its gradient per parameter by finite differences)."""
+
+    def loss(p):
+        return bce(y, tanh_sigmoid_net(p, X))
+
+    return loss(params), _grads_of(loss, params)
+
+
+@reference("ch04", "NeuralNetwork_predict")
 def _predict(params, X):
-    """(outputs, labels) of the sigmoid-sigmoid network."""
-    y_hat = two_layer_forward(params, X)
-    return y_hat, (y_hat > 0.5).astype(int)
+    """1 where the network's output is above one half, 0 elsewhere."""
+    return (tanh_sigmoid_net(params, X) > 0.5).astype(int)
 
 
-@reference("ch05", "adam_step")
-def _adam_steps(w, grads, lr, b1, b2, eps, correct):
-    """``len(grads)`` Adam steps from ``m = v = 0``: ``(w, m, v)`` after them."""
-    m = np.zeros_like(w)
-    v = np.zeros_like(w)
-    for t, g in enumerate(grads, start=1):
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
-        m_hat = m / (1 - b1**t) if correct else m
-        v_hat = v / (1 - b2**t) if correct else v
-        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
-    return w, m, v
+def deep_net(layers, X):
+    """Tanh after every ``(W, b)`` of ``layers`` but the last, sigmoid after it."""
+    A = X
+    for i, (W, b) in enumerate(layers):
+        Z = A @ W + b
+        A = np.tanh(Z) if i < len(layers) - 1 else sigmoid(Z)
+    return A
+
+
+@reference("ch05", "train")
+def _gradient_descent(layers, X, y, lr, batches):
+    """Plain gradient descent on each batch of indices in turn.
+
+    Returns the ``(W, b)`` of every layer after the last step and, per batch,
+    ``(BCE before its step, batch size)``; the gradients are finite
+    differences of the BCE of :func:`deep_net`.
+    """
+    params = [(np.array(W, float), np.array(b, float)) for W, b in layers]
+    n = len(params)
+    losses = []
+    for idx in batches:
+        Xb, yb = X[idx], y[idx]
+        flat = {f"{i}{k}": v for i, Wb in enumerate(params) for k, v in zip("Wb", Wb)}
+
+        def loss(p, Xb=Xb, yb=yb):
+            return bce(yb, deep_net([(p[f"{i}W"], p[f"{i}b"]) for i in range(n)], Xb))
+
+        losses.append((loss(flat), len(idx)))
+        grads = _grads_of(loss, flat)
+        params = [(W - lr * grads[f"{i}W"], b - lr * grads[f"{i}b"])
+                  for i, (W, b) in enumerate(params)]
+    return params, losses
 
 
 # ---------------------------------------------------------------- chapter 8

@@ -2,52 +2,20 @@
 
 Oracles: hand-worked values, the formulas evaluated entry by entry with the
 ``math`` module, and centred finite differences of those formulas for every
-``grad``.
+``grad`` (``oracles.py``, asked through ``expected``: a bundle holds their
+values, not their code). Every random input comes from a generator seeded in
+its own test, so a test run alone asks for the same values as the whole file.
 """
 
 import math
 
 import numpy as np
 import pytest
-from oracles import fd
+from expected import expected
 
 from course_lib.grading.checking import feedback as fb
 
-RNG = np.random.default_rng(202)
-
 MEAN_HINT = "The course's losses are the mean over every entry, not the sum."
-
-
-def _mse_oracle(y_true, y_pred):
-    total = sum((p - t) ** 2 for p, t in zip(y_pred.ravel(), y_true.ravel()))
-    return total / y_true.size
-
-
-def _bce_oracle(y_true, y_pred):
-    terms = [
-        -(t * math.log(p) + (1 - t) * math.log(1 - p))
-        for t, p in zip(y_true.ravel(), y_pred.ravel())
-    ]
-    return sum(terms) / len(terms)
-
-
-def _ce_oracle(labels, logits):
-    """Mean of -log softmax(z_i)[y_i], with log-sum-exp done in exact steps."""
-    losses = []
-    for row, label in zip(logits, labels):
-        m = max(row)
-        lse = m + math.log(sum(math.exp(v - m) for v in row))
-        losses.append(lse - row[label])
-    return sum(losses) / len(losses)
-
-
-def _softmax_oracle(z):
-    out = np.zeros_like(z, dtype=float)
-    for i, row in enumerate(z):
-        m = max(row)
-        e = [math.exp(v - m) for v in row]
-        out[i] = [v / sum(e) for v in e]
-    return out
 
 
 def _loss_factors(n_entries, n_rows):
@@ -81,10 +49,11 @@ def test_MSE_loss__hand_worked(ch02):
 
 @pytest.mark.points(2)
 def test_MSE_loss__mean_over_all_entries(ch02):
-    y_true = RNG.normal(size=(5, 3))
-    y_pred = RNG.normal(size=(5, 3))
+    rng = np.random.default_rng(2021)
+    y_true, y_pred = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
     got = fb.as_float("loss", ch02.MSE().loss(y_true, y_pred), MEAN_HINT)
-    fb.check_close("loss", got, _mse_oracle(y_true, y_pred), rtol=1e-9,
+    want = expected("ch02", "MSE_loss", "random (5, 3)", y_true, y_pred)
+    fb.check_close("loss", got, want, rtol=1e-9,
                    factors=_loss_factors(15, 5), context="for y of shape (5, 3)",
                    rule=MSE_RULE)
 
@@ -99,10 +68,10 @@ MSE_GRAD_FACTORS = {
 
 @pytest.mark.points(2)
 def test_MSE_grad__matches_finite_differences(ch02):
-    y_true = RNG.normal(size=(4, 3))
-    y_pred = RNG.normal(size=(4, 3))
-    expected = fd(lambda p: _mse_oracle(y_true, p), y_pred)
-    fb.check_close("dY", ch02.MSE().grad(y_true, y_pred), expected, rtol=1e-5,
+    rng = np.random.default_rng(2022)
+    y_true, y_pred = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    want = expected("ch02", "MSE_grad", "random (4, 3)", y_true, y_pred)
+    fb.check_close("dY", ch02.MSE().grad(y_true, y_pred), want, rtol=1e-5,
                    atol=1e-8, factors=MSE_GRAD_FACTORS,
                    context="(compared with finite differences of the MSE)",
                    hint="The gradient has one entry per prediction.", rule=MSE_RULE)
@@ -120,10 +89,10 @@ BCE_GRAD_RULE = ("dL/dp = (p - y) / (p (1 - p)) / (N K), with p clipped into "
 def test_BinaryCrossEntropy_loss__hand_worked(ch02):
     y_true = np.array([[1.0], [0.0]])
     y_pred = np.array([[0.9], [0.2]])
-    expected = -(math.log(0.9) + math.log(0.8)) / 2
+    want = -(math.log(0.9) + math.log(0.8)) / 2
     got = fb.as_float("loss", ch02.BinaryCrossEntropy().loss(y_true, y_pred),
                       MEAN_HINT)
-    fb.check_close("loss", got, expected, rtol=1e-6, factors=_loss_factors(2, 2),
+    fb.check_close("loss", got, want, rtol=1e-6, factors=_loss_factors(2, 2),
                    context="for two examples with one output each",
                    hint="An example labelled 1 costs -log(y_pred); one labelled 0 "
                    "costs -log(1 - y_pred).", rule=BCE_RULE)
@@ -131,11 +100,14 @@ def test_BinaryCrossEntropy_loss__hand_worked(ch02):
 
 @pytest.mark.points(2)
 def test_BinaryCrossEntropy_loss__matches_formula(ch02):
-    y_true = (RNG.random((6, 2)) < 0.5).astype(float)
-    y_pred = RNG.uniform(0.05, 0.95, size=(6, 2))
+    rng = np.random.default_rng(2023)
+    y_true = (rng.random((6, 2)) < 0.5).astype(float)
+    y_pred = rng.uniform(0.05, 0.95, size=(6, 2))
     got = fb.as_float("loss", ch02.BinaryCrossEntropy().loss(y_true, y_pred),
                       MEAN_HINT)
-    fb.check_close("loss", got, _bce_oracle(y_true, y_pred), rtol=1e-6,
+    want = expected("ch02", "BinaryCrossEntropy_loss", "random (6, 2)", y_true,
+                    y_pred)
+    fb.check_close("loss", got, want, rtol=1e-6,
                    factors=_loss_factors(12, 6), context="for y of shape (6, 2)",
                    rule=BCE_RULE)
 
@@ -167,10 +139,12 @@ def test_BinaryCrossEntropy_loss__safe_at_zero_and_one(ch02):
 
 @pytest.mark.points(2)
 def test_BinaryCrossEntropy_grad__matches_finite_differences(ch02):
-    y_true = (RNG.random((5, 2)) < 0.5).astype(float)
-    y_pred = RNG.uniform(0.1, 0.9, size=(5, 2))
-    expected = fd(lambda p: _bce_oracle(y_true, p), y_pred)
-    fb.check_close("dY", ch02.BinaryCrossEntropy().grad(y_true, y_pred), expected,
+    rng = np.random.default_rng(2024)
+    y_true = (rng.random((5, 2)) < 0.5).astype(float)
+    y_pred = rng.uniform(0.1, 0.9, size=(5, 2))
+    want = expected("ch02", "BinaryCrossEntropy_grad", "random (5, 2)", y_true,
+                    y_pred)
+    fb.check_close("dY", ch02.BinaryCrossEntropy().grad(y_true, y_pred), want,
                    rtol=1e-5, atol=1e-8, factors={
                        10.0: "the gradient is 10 times too large (10 entries): the "
                        "mean's 1/(N K) carries over to the gradient.",
@@ -210,7 +184,7 @@ def test_softmax__hand_worked(ch02):
 
 @pytest.mark.points(2)
 def test_softmax__rows_are_distributions(ch02):
-    z = RNG.normal(scale=2.0, size=(4, 5))
+    z = np.random.default_rng(2025).normal(scale=2.0, size=(4, 5))
     got = fb.check_shape("softmax(z)", ch02.softmax(z), (4, 5))
     by_column = np.exp(z) / np.exp(z).sum(axis=0, keepdims=True)
     if np.allclose(got, by_column):
@@ -218,7 +192,8 @@ def test_softmax__rows_are_distributions(ch02):
                 "row must sum to 1.",
                 rule="Sum over axis 1 (the classes), keeping the dimension so that "
                 "the division broadcasts row by row.")
-    fb.check_close("softmax(z)", got, _softmax_oracle(z), rtol=1e-9,
+    fb.check_close("softmax(z)", got,
+                   expected("ch02", "softmax", "random (4, 5)", z), rtol=1e-9,
                    context="for z of shape (4, 5)",
                    hint="Each row must be non-negative and sum to 1.",
                    rule="softmax(z)_ij = e^(z_ij) / sum_k e^(z_ik).")
@@ -234,7 +209,8 @@ def test_softmax__large_logits_stable(ch02):
         fb.check_no_warnings("softmax for logits of 1e4", res.warnings, hint)
         got = fb.check_finite("softmax(z)", res.value, "for logits as large as 1e4",
                               hint)
-        fb.check_close("softmax(z)", got, _softmax_oracle(z), rtol=1e-9,
+        fb.check_close("softmax(z)", got,
+                       expected("ch02", "softmax", "logits of 1e4", z), rtol=1e-9,
                        atol=1e-300, context="for logits as large as 1e4")
 
 
@@ -249,10 +225,10 @@ CE_GRAD_RULE = "dL/dz_ic = (softmax(z)_ic - [c == y_i]) / N."
 def test_SoftmaxCrossEntropy_loss__hand_worked(ch02):
     logits = np.array([[0.0, 0.0], [math.log(3.0), 0.0]])
     labels = np.array([1, 0])
-    expected = (math.log(2.0) - math.log(0.75)) / 2
+    want = (math.log(2.0) - math.log(0.75)) / 2
     got = fb.as_float("loss", ch02.SoftmaxCrossEntropy().loss(labels, logits),
                       MEAN_HINT)
-    fb.check_close("loss", got, expected, rtol=1e-9, factors=_loss_factors(2, 2),
+    fb.check_close("loss", got, want, rtol=1e-9, factors=_loss_factors(2, 2),
                    context="for two examples and two classes",
                    hint="Each example costs minus the log of the probability its "
                    "softmax gives to its label.", rule=CE_RULE)
@@ -260,11 +236,13 @@ def test_SoftmaxCrossEntropy_loss__hand_worked(ch02):
 
 @pytest.mark.points(2)
 def test_SoftmaxCrossEntropy_loss__matches_formula(ch02):
-    logits = RNG.normal(scale=2.0, size=(6, 4))
+    logits = np.random.default_rng(2026).normal(scale=2.0, size=(6, 4))
     labels = np.array([3, 0, 1, 3, 2, 0])
     got = fb.as_float("loss", ch02.SoftmaxCrossEntropy().loss(labels, logits),
                       MEAN_HINT)
-    fb.check_close("loss", got, _ce_oracle(labels, logits), rtol=1e-9,
+    want = expected("ch02", "SoftmaxCrossEntropy_loss", "random (6, 4)", labels,
+                    logits)
+    fb.check_close("loss", got, want, rtol=1e-9,
                    factors=_loss_factors(6, 6),
                    context="for 6 examples and 4 classes",
                    hint="Row i contributes through the logit of its own label.",
@@ -280,17 +258,20 @@ def test_SoftmaxCrossEntropy_loss__large_logits_stable(ch02):
     with fb.with_rule(CE_RULE):
         fb.check_no_warnings("loss for logits of 1e4", res.warnings, hint)
         loss = fb.check_finite("loss", res.value, "for logits as large as 1e4", hint)
-        fb.check_close("loss", fb.as_float("loss", loss), _ce_oracle(labels, logits),
+        want = expected("ch02", "SoftmaxCrossEntropy_loss", "logits of 1e4",
+                        labels, logits)
+        fb.check_close("loss", fb.as_float("loss", loss), want,
                        rtol=1e-9, factors=_loss_factors(3, 3),
                        context="for logits as large as 1e4")
 
 
 @pytest.mark.points(2)
 def test_SoftmaxCrossEntropy_grad__matches_finite_differences(ch02):
-    logits = RNG.normal(scale=1.5, size=(5, 3))
+    logits = np.random.default_rng(2027).normal(scale=1.5, size=(5, 3))
     labels = np.array([2, 0, 1, 1, 0])
-    expected = fd(lambda z: _ce_oracle(labels, z), logits)
-    fb.check_close("dY", ch02.SoftmaxCrossEntropy().grad(labels, logits), expected,
+    want = expected("ch02", "SoftmaxCrossEntropy_grad", "random (5, 3)", labels,
+                    logits)
+    fb.check_close("dY", ch02.SoftmaxCrossEntropy().grad(labels, logits), want,
                    rtol=1e-5, atol=1e-8, factors={
                        5.0: "the gradient is 5 times too large (5 examples): the "
                        "mean's 1/N carries over to the gradient.",
@@ -306,10 +287,10 @@ def test_SoftmaxCrossEntropy_grad__large_logits_stable(ch02):
     logits = np.array([[1e4, 0.0, -1e4], [0.0, 0.0, 0.0]])
     labels = np.array([1, 2])
     res = ch02.SoftmaxCrossEntropy().call("grad", labels, logits)
-    expected = np.array([[1.0, -1.0, 0.0], [1 / 3, 1 / 3, -2 / 3]]) / 2
+    want = np.array([[1.0, -1.0, 0.0], [1 / 3, 1 / 3, -2 / 3]]) / 2
     with fb.with_rule(CE_GRAD_RULE):
         fb.check_no_warnings("grad for logits of 1e4", res.warnings,
                              "exp(1e4) overflows a float.")
-        fb.check_close("dY", res.value, expected, rtol=1e-9, atol=1e-12,
+        fb.check_close("dY", res.value, want, rtol=1e-9, atol=1e-12,
                        context="for logits as large as 1e4",
                        hint="Each row of the gradient sums to 0.")

@@ -1,7 +1,10 @@
 """Graded tests for chapter 3: backward passes of the engine's layers.
 
-Every backward pass is checked against centred finite differences that these
-tests compute themselves (never with the student's ``numerical_gradient``).
+Every backward pass is checked against centred finite differences computed by
+the oracles (``oracles.py``, asked through ``expected`` or by name: a bundle
+holds their values, not their code), never with the student's
+``numerical_gradient``. The inputs of every test that asks an oracle come from
+a generator seeded in that test.
 The dense layer is tested with shapes that all differ (N=5, D_in=3, D_out=2)
 and with a square weight matrix, whose transpose the shapes would allow: the
 values must catch it.
@@ -16,7 +19,8 @@ import math
 import numpy as np
 import pytest
 from engine_io import dense, read_dict
-from oracles import dense_grads, fd
+from expected import expected
+from oracles import dense_grads
 
 from course_lib.grading.checking import feedback as fb
 from course_lib.grading.checking.remote import Fn
@@ -38,9 +42,9 @@ TANH_RULE = ("d tanh(z) / dz = 1 - tanh(z)^2, and the layer cached A = tanh(Z): 
 
 @pytest.mark.points(2)
 def test_Tanh_backward__matches_finite_differences(ch03):
-    Z = RNG.normal(size=(3, 4))
-    dY = RNG.normal(size=(3, 4))
-    expected = fd(lambda z: float(np.sum(dY * np.tanh(z))), Z)
+    rng = np.random.default_rng(3031)
+    Z, dY = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    want = expected("ch03", "Tanh_backward", "random (3, 4)", Z, dY)
     got = fb.check_shape("dZ", _backward(ch03.Tanh(), Z, dY), Z.shape)
     if np.allclose(got, dY):
         fb.fail("Tanh.backward returned dY unchanged: the chain rule multiplies it "
@@ -48,7 +52,7 @@ def test_Tanh_backward__matches_finite_differences(ch03):
     if np.allclose(got, dY * (1 - Z**2)):
         fb.fail("Your derivative is written with the input Z where it needs the "
                 "output tanh(Z).", rule=TANH_RULE)
-    fb.check_close("dZ", got, expected, rtol=1e-5, atol=1e-9,
+    fb.check_close("dZ", got, want, rtol=1e-5, atol=1e-9,
                    context="(compared with finite differences)",
                    hint="The slope of tanh is 1 at 0 and falls towards 0 on both "
                    "sides.", rule=TANH_RULE)
@@ -73,9 +77,8 @@ def test_LeakyReLU_backward__matches_definition(ch03):
     Z = np.array([[-1.0, 0.0, 2.0, 0.5, -3.0], [4.0, -0.1, 0.0, 1e-9, 7.0],
                   [-2.0, 3.0, -5.0, 0.0, 1.0]])
     alpha = 0.1
-    dY = RNG.normal(size=Z.shape)
-    expected = np.array([[dY[i, j] if Z[i, j] > 0 else alpha * dY[i, j]
-                          for j in range(5)] for i in range(3)])
+    dY = np.random.default_rng(3032).normal(size=Z.shape)
+    want = expected("ch03", "LeakyReLU_backward", "(3, 5), alpha 0.1", Z, dY, alpha)
     got = fb.check_shape("dZ", _backward(ch03.LeakyReLU(alpha), Z, dY), Z.shape)
     neg = Z < 0
     if np.allclose(got[neg], 0.0):
@@ -85,11 +88,11 @@ def test_LeakyReLU_backward__matches_definition(ch03):
         fb.fail("You returned the derivative alone: multiply it by the incoming "
                 "gradient dY (chain rule).", rule=LEAKY_RULE)
     zero = Z == 0
-    if np.allclose(got[~zero], expected[~zero]) and not np.allclose(got, expected):
+    if np.allclose(got[~zero], want[~zero]) and not np.allclose(got, want):
         fb.fail("LeakyReLU.backward is right except where Z == 0: the course takes "
                 "the slope there from the side the forward pass uses for z <= 0.",
                 rule=LEAKY_RULE)
-    fb.check_close("dZ", got, expected, rtol=1e-12,
+    fb.check_close("dZ", got, want, rtol=1e-12,
                    hint="The slope depends on the sign of the cached input Z.",
                    rule=LEAKY_RULE)
 
@@ -102,8 +105,9 @@ def test_LeakyReLU_backward__does_not_modify_dY(ch03):
     layer.forward(Z)
     res = layer.call("backward", dY.copy())
     fb.check_unchanged("dY", dY, res.args[0], "Build dZ as a new array.")
-    fb.check_close("dZ", res.value, np.where(Z > 0, dY, 0.5 * dY), rtol=1e-12,
-                   rule=LEAKY_RULE)
+    fb.check_close("dZ", res.value,
+                   expected("ch03", "LeakyReLU_backward", "(2, 3), alpha 0.5", Z,
+                            dY, 0.5), rtol=1e-12, rule=LEAKY_RULE)
 
 
 # ---------------------------------------------------------------- Dense.backward
@@ -130,8 +134,8 @@ def _dense_case(ch03, n=N, d_in=D_IN, d_out=D_OUT, seed=0):
 @pytest.mark.points(2)
 def test_Dense_backward__dW_matches_finite_differences(ch03):
     X, W, b, dY, _, grads = _dense_case(ch03)
-    _, expected, _ = dense_grads(X, W, b, dY)
-    fb.check_close("grads['W']", grads["W"], expected, rtol=1e-6, atol=1e-8,
+    _, want, _ = dense_grads(X, W, b, dY)
+    fb.check_close("grads['W']", grads["W"], want, rtol=1e-6, atol=1e-8,
                    factors=fb.batch_factors(N, "dW"),
                    context="(compared with finite differences)",
                    hint="Each weight W[k, j] connects input k to output j, in "
@@ -141,8 +145,8 @@ def test_Dense_backward__dW_matches_finite_differences(ch03):
 @pytest.mark.points(2)
 def test_Dense_backward__dX_matches_finite_differences(ch03):
     X, W, b, dY, dX, _ = _dense_case(ch03, seed=1)
-    expected, _, _ = dense_grads(X, W, b, dY)
-    fb.check_close("dX", dX, expected, rtol=1e-6, atol=1e-8,
+    want, _, _ = dense_grads(X, W, b, dY)
+    fb.check_close("dX", dX, want, rtol=1e-6, atol=1e-8,
                    factors=fb.batch_factors(N, "dX"),
                    context="(compared with finite differences)",
                    hint="Input k of example i reaches every output j through "
@@ -152,8 +156,8 @@ def test_Dense_backward__dX_matches_finite_differences(ch03):
 @pytest.mark.points(1)
 def test_Dense_backward__db_matches_finite_differences(ch03):
     X, W, b, dY, _, grads = _dense_case(ch03, seed=2)
-    _, _, expected = dense_grads(X, W, b, dY)
-    fb.check_close("grads['b']", grads["b"], expected, rtol=1e-6, atol=1e-8,
+    _, _, want = dense_grads(X, W, b, dY)
+    fb.check_close("grads['b']", grads["b"], want, rtol=1e-6, atol=1e-8,
                    factors=fb.batch_factors(N, "db"),
                    context="(compared with finite differences)",
                    hint="Each bias is added to every example of the batch.",
@@ -202,11 +206,11 @@ NUMGRAD_RULE = ("grad[j] = (f(x + h e_j) - f(x - h e_j)) / (2 h) for every index
 
 
 def _check_numgrad(ch03, name, x, context):
-    expected = GRADIENTS[name](x)
+    want = GRADIENTS[name](x)
     res = ch03.call("numerical_gradient", Fn(name), x.copy())
     got = fb.check_shape("grad", res.value, x.shape,
                          "Return one partial derivative per entry of x.")
-    fb.check_close("grad", got, expected, rtol=1e-6, atol=1e-7, context=context,
+    fb.check_close("grad", got, want, rtol=1e-6, atol=1e-7, context=context,
                    hint="Nudge one entry at a time, both ways, and evaluate f "
                    "each time.", rule=NUMGRAD_RULE)
     return res
@@ -252,21 +256,18 @@ def test_backward__runs_every_layer_in_reverse(ch03):
     l2, W2, b2 = dense(ch03, 4, 2, seed=9)
     layers = [l1, ch03.Tanh(), l2, ch03.Sigmoid()]
     X, dY = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
-
-    def out(X_, W1_=W1):
-        A = np.tanh(X_ @ W1_ + b1) @ W2 + b2
-        return float(np.sum(dY / (1 + np.exp(-A))))
-
+    want_dX, want_dW1 = expected("ch03", "backward", "Dense Tanh Dense Sigmoid",
+                                 {"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, dY)
     ch03.forward(layers, X)
     dX = ch03.backward(layers, dY)
     rule = ("Walk the list from the last layer to the first; each layer's dX is "
             "the dY of the layer before it.")
-    fb.check_close("backward(layers, dY)", dX, fd(out, X), rtol=1e-5, atol=1e-8,
+    fb.check_close("backward(layers, dY)", dX, want_dX, rtol=1e-5, atol=1e-8,
                    context="for Dense(3, 4), Tanh, Dense(4, 2), Sigmoid "
                    "(finite differences)",
                    hint="The result is the gradient with respect to the first "
                    "layer's input.", rule=rule)
     dW1 = read_dict(l1, "grads", ("W", "b"), "the first Dense")["W"]
-    fb.check_close("first layer's grads['W']", dW1, fd(lambda w: out(X, w), W1),
+    fb.check_close("first layer's grads['W']", dW1, want_dW1,
                    rtol=1e-5, atol=1e-8, context="after backward(layers, dY)",
                    hint="Every layer of the list runs its backward once.", rule=rule)

@@ -3,24 +3,22 @@
 The network is assembled from the learner's chapter 1-3 layers (the reference
 ones stand in for them when the course's ``solutions/`` exist, so a mistake
 there is not charged twice). Oracles: the network's formula
-``sigmoid(tanh(X W1 + b1) W2 + b2)`` evaluated here with known weights
+``sigmoid(tanh(X W1 + b1) W2 + b2)`` evaluated with known weights
 written into the learner's layers, the binary cross-entropy formula, and
-centred finite differences of it for the update.
+centred finite differences of it for the update (``oracles.py``, asked through
+``expected``: a bundle holds their values, not their code). Every random input
+comes from a generator seeded in its own test.
 """
 
 import numpy as np
 import pytest
 from engine_io import cached, read_dict, set_params
-from oracles import XOR_X, XOR_Y, bce, fd, sigmoid
+from expected import expected
+from oracles import XOR_X, XOR_Y
 
 from course_lib.grading.checking import feedback as fb
 
 N_IN, N_HID, N_OUT = 3, 5, 2
-RNG = np.random.default_rng(404)
-
-
-def _oracle(p, X):
-    return sigmoid(np.tanh(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"])
 
 
 def _dense_layers(net):
@@ -47,9 +45,10 @@ def _net(ch04, lr=0.5, seed=0, known=True):
     return net, p, (d1, d2)
 
 
-def _batch(n=6):
-    X = RNG.normal(size=(n, N_IN))
-    y = (RNG.random((n, N_OUT)) < 0.5).astype(float)
+def _batch(seed, n=6):
+    rng = np.random.default_rng(4040 + seed)
+    X = rng.normal(size=(n, N_IN))
+    y = (rng.random((n, N_OUT)) < 0.5).astype(float)
     return X, y
 
 
@@ -99,26 +98,15 @@ def test_NeuralNetwork_init__seeded(ch04):
 @pytest.mark.points(2)
 def test_NeuralNetwork_feedforward__matches_formula(ch04):
     net, p, _ = _net(ch04)
-    X, _ = _batch()
-    fb.check_close("y_hat", net.feedforward(X), _oracle(p, X), rtol=1e-9,
+    X, _ = _batch(0)
+    want = expected("ch04", "NeuralNetwork_feedforward", "3-5-2, seed 0", p, X)
+    fb.check_close("y_hat", net.feedforward(X), want, rtol=1e-9,
                    context=f"for a {N_IN}-{N_HID}-{N_OUT} network",
                    hint="The output is the last layer's output, after all four.",
                    rule="y_hat = sigmoid(tanh(X W1 + b1) W2 + b2).")
 
 
 # ---------------------------------------------------------------- backpropagate
-
-
-def _expected_step(p, X, y, lr):
-    def loss_of(key):
-        def f(v):
-            q = dict(p)
-            q[key] = v
-            return bce(y, _oracle(q, X))
-        return f
-
-    grads = {k: fd(loss_of(k), p[k]) for k in p}
-    return bce(y, _oracle(p, X)), {k: p[k] - lr * grads[k] for k in p}, grads
 
 
 UPDATE_RULE = ("After the backward pass every parameter takes one step against its "
@@ -128,10 +116,12 @@ UPDATE_RULE = ("After the backward pass every parameter takes one step against i
 @pytest.mark.points(2)
 def test_NeuralNetwork_backpropagate__returns_loss_before_update(ch04):
     net, p, _ = _net(ch04, lr=0.5)
-    X, y = _batch()
-    want, after, _ = _expected_step(p, X, y, 0.5)
+    X, y = _batch(1)
+    want, grads = expected("ch04", "NeuralNetwork_backpropagate", "seed 0", p, X, y)
+    after = {k: p[k] - 0.5 * grads[k] for k in p}
+    after_loss, _ = expected("ch04", "NeuralNetwork_backpropagate",
+                             "seed 0, after the step", after, X, y)
     got = fb.as_float("loss", net.backpropagate(X, y))
-    after_loss = bce(y, _oracle(after, X))
     if np.isclose(got, after_loss, rtol=1e-6) and not np.isclose(got, want):
         fb.fail("backpropagate returned the loss after the update; return the one "
                 "the step was computed from.")
@@ -146,8 +136,8 @@ def test_NeuralNetwork_backpropagate__returns_loss_before_update(ch04):
 def test_NeuralNetwork_backpropagate__one_gradient_step(ch04):
     lr = 0.3
     net, p, (d1, d2) = _net(ch04, lr=lr, seed=1)
-    X, y = _batch()
-    _, after, grads = _expected_step(p, X, y, lr)
+    X, y = _batch(2)
+    _, grads = expected("ch04", "NeuralNetwork_backpropagate", "seed 1", p, X, y)
     net.backpropagate(X, y)
     new = {}
     for n, layer in (("1", d1), ("2", d2)):
@@ -174,7 +164,7 @@ def test_NeuralNetwork_backpropagate__one_gradient_step(ch04):
 def test_NeuralNetwork_train__one_loss_per_epoch(ch04):
     a, _, _ = _net(ch04, lr=0.5, seed=2)
     b, _, _ = _net(ch04, lr=0.5, seed=2)
-    X, y = _batch()
+    X, y = _batch(3)
     got = a.train(X, y, 7)
     if not isinstance(got, list | tuple):
         fb.fail(f"train must return a list with the loss of every epoch; got "
@@ -194,11 +184,11 @@ def test_NeuralNetwork_train__one_loss_per_epoch(ch04):
 @pytest.mark.points(1)
 def test_NeuralNetwork_predict__thresholds_at_one_half(ch04):
     net, p, _ = _net(ch04, seed=3)
-    X = RNG.normal(size=(20, N_IN))
+    X = np.random.default_rng(4044).normal(size=(20, N_IN))
     got = fb.check_shape("predict(X)", net.predict(X), (20, N_OUT))
     if got.dtype.kind not in "iu":
         fb.fail(f"predict must return integers 0 and 1; got dtype {got.dtype}.")
-    want = (_oracle(p, X) > 0.5).astype(int)
+    want = expected("ch04", "NeuralNetwork_predict", "seed 3, 20 rows", p, X)
     fb.check_close("predict(X)", got, want, rtol=0,
                    hint="1 where the output is above one half, 0 elsewhere.")
 

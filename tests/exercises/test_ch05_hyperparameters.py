@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pytest
 from engine_io import read_dict, set_params
-from oracles import bce, fd, sigmoid
+from expected import expected
 
 from course_lib.grading.checking import feedback as fb
 from course_lib.grading.checking.remote import RemoteObject, Rng, StudentError
@@ -126,14 +126,6 @@ def _model(ch05, sizes=(2, 5, 1), seed=0):
         known.append((W, bias))
         layers += [layer, ch05.Tanh() if i < len(sizes) - 2 else ch05.Sigmoid()]
     return ch05.Sequential(layers), known, layers
-
-
-def _oracle(known, X):
-    A = X
-    for i, (W, b) in enumerate(known):
-        Z = A @ W + b
-        A = np.tanh(Z) if i < len(known) - 1 else sigmoid(Z)
-    return A
 
 
 def _flat_entry(model, name, key):
@@ -330,36 +322,13 @@ def _train_case(n=6):
     return X, y
 
 
-def _gd_oracle(known, X, y, lr, batches):
-    """Plain gradient descent on each batch in turn; losses before each step."""
-    params = [(W.copy(), b.copy()) for W, b in known]
-    losses = []
-    for idx in batches:
-        Xb, yb = X[idx], y[idx]
-        losses.append((bce(yb, _oracle(params, Xb)), len(idx)))
-        new = []
-        for i, (W, b) in enumerate(params):
-            def f_W(w, i=i, b=b, p=params, Xb=Xb, yb=yb):
-                q = list(p)
-                q[i] = (w, b)
-                return bce(yb, _oracle(q, Xb))
-
-            def f_b(v, i=i, W=W, p=params, Xb=Xb, yb=yb):
-                q = list(p)
-                q[i] = (W, v)
-                return bce(yb, _oracle(q, Xb))
-
-            new.append((W - lr * fd(f_W, W), b - lr * fd(f_b, b)))
-        params = new
-    return params, losses
-
-
 @pytest.mark.points(2)
 def test_train__full_batch_is_gradient_descent(ch05):
     X, y = _train_case()
     model, known, layers = _model(ch05, seed=2)
     got = ch05.train(model, ch05.BinaryCrossEntropy(), ch05.SGD(0.5), X, y, 3, 6, 0)
-    params, losses = _gd_oracle(known, X, y, 0.5, [np.arange(6)] * 3)
+    params, losses = expected("ch05", "train", "full batch, 3 epochs", known, X, y,
+                              0.5, [np.arange(6)] * 3)
     if not isinstance(got, list | tuple):
         fb.fail(f"train must return the list of the epochs' losses; got "
                 f"{fb.describe_type(got)}.")
@@ -384,7 +353,8 @@ def test_train__mini_batches_in_the_generators_order(ch05):
     for _ in range(2):
         order = rng.permutation(6)
         batches += [order[:4], order[4:]]
-    params, losses = _gd_oracle(known, X, y, 0.5, batches)
+    params, losses = expected("ch05", "train", "batches of 4 and 2, seed 7", known,
+                              X, y, 0.5, batches)
     want = [(losses[0][0] * 4 + losses[1][0] * 2) / 6,
             (losses[2][0] * 4 + losses[3][0] * 2) / 6]
     W = _layer_params(layers)[0]["W"]

@@ -20,8 +20,6 @@ from course_lib.grading.assign import leaks, notebooks, release
 from course_lib.grading.assign.stubs import make_stub
 from course_lib.grading.checking.manifest import build
 
-#: Oracle code rides along while a chapter's public tests pass it functions.
-ORACLES = "tests/exercises/oracles.py"
 REPO = Path(__file__).resolve().parents[2]
 SOLUTIONS = REPO / "solutions"
 HIDDEN = REPO / "tests" / "exercises" / "hidden"
@@ -63,8 +61,11 @@ def test_bundle_layout(bundle):
         "tests/exercises/test_ch02_loss.py",
         "tests/exercises/test_ch03_chain_rule.py"}
     data = json.loads((root / "tests/exercises/expected.json").read_text())
-    assert {k.split("/")[0] for k in data} <= {"ch01", "ch02", "ch03", "oracles",
-                                               "unreplayable"}
+    assert {k.split("/")[0] for k in data} <= {"ch01", "ch02", "ch03", "oracles"}
+    # the oracles' names replay values: none of their code is in the bundle
+    replay = (root / "tests/exercises/oracles.py").read_text()
+    assert "def " not in replay and "lambda" not in replay
+    assert not re.search(r"^fd\b", replay, re.M)  # exercise 3.4's answer
     assert "course_lib/grading/checking/runner.py" in names
     assert not any(n.startswith(("course_lib/grading/assign/",
                                  "course_lib/grading/batch/")) for n in names)
@@ -116,8 +117,7 @@ def test_zip_matches_folder(bundle):
 
 
 def test_released_bundle_scans_clean(bundle):
-    # (oracle code is let through only while public tests pass it functions)
-    assert [x for x in leaks.scan_for_leaks(bundle.bundle) if x.path != ORACLES] == []
+    assert leaks.scan_for_leaks(bundle.bundle) == []
 
 
 GRADER = "classroom-resources/autograding-command-grader@v1"
@@ -235,9 +235,7 @@ def _solution_block_lines(name: str) -> list[str]:
 
 
 def _scan(root):
-    """The leak scan, without the oracle code that bundles of chapters whose
-    public tests still pass functions to oracles carry (see the release)."""
-    return [x for x in leaks.scan_for_leaks(root) if x.path != ORACLES]
+    return leaks.scan_for_leaks(root)
 
 
 def _kinds(found) -> set[str]:

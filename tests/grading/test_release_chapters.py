@@ -10,15 +10,15 @@ reference answers for every visible point) before it is accepted.
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 
 import pytest
 
-from course_lib.grading.assign import leaks, release
+from course_lib import cli
+from course_lib.grading.assign import checks, leaks, release
 from course_lib.grading.core.chapters import parse_chapters
 
-#: Oracle code rides along while a chapter's public tests pass it functions.
-ORACLES = "tests/exercises/oracles.py"
 CHAPTERS = parse_chapters("all")
 FIRST_SEVEN = parse_chapters("1-7")  # the multilayer-perceptron part, one term
 
@@ -30,21 +30,18 @@ def test_each_chapter_is_releasable_alone(chapter, tmp_path):
                                    smoke_test=False)
     assert result.ok, "\n".join(map(str, result.leaks))
     root = result.bundle
-    assert [x for x in leaks.scan_for_leaks(root) if x.path != ORACLES] == []
+    assert leaks.scan_for_leaks(root) == []
     stubs = sorted(p.name for p in (root / "exercises").glob("*.py"))
     assert len(stubs) == 1 and stubs[0].startswith(chapter)
     data = json.loads((root / "tests" / "exercises" / "expected.json").read_text())
     for key, entry in data.items():  # this chapter's values only
-        if key.startswith("unreplayable/"):
-            assert key.split("/")[1] == chapter
-        elif key.startswith("oracles/"):
+        assert not key.startswith("unreplayable/"), key
+        if key.startswith("oracles/"):
             assert entry["inputs"] == "constant" or chapter in entry["chapters"]
         else:
             assert key.split("/")[0] == chapter, key
     oracles = (root / "tests" / "exercises" / "oracles.py").read_text()
-    needs_code = [k for k in data if k.startswith("unreplayable/")]
-    # values, no code, unless the chapter's tests still pass functions to oracles
-    assert needs_code or ("def " not in oracles and "lambda" not in oracles)
+    assert "def " not in oracles and "lambda" not in oracles  # values, no code
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +54,7 @@ def everything(tmp_path_factory):
 
 def test_all_chapters_together(everything):
     root = everything.bundle
-    assert [x for x in leaks.scan_for_leaks(root) if x.path != ORACLES] == []
+    assert leaks.scan_for_leaks(root) == []
     assert len(list((root / "exercises").glob("ch*.py"))) == len(FIRST_SEVEN)
     assert len(list((root / "book").glob("*.ipynb"))) == len(FIRST_SEVEN)
     with zipfile.ZipFile(everything.gradescope) as zf:
@@ -156,3 +153,46 @@ def test_chapter_9_bundle_engine_answers_none_of_its_exercises(tmp_path):
                                   tmp_path / "r")
     assert {e for e in ENGINE_SHAPED if in_repo[e]} == ENGINE_SHAPED - {
         "topological_order"}, in_repo
+
+
+# ------------------------------------------------------------------ no oracle code
+PASSES_A_FUNCTION = '''
+import numpy as np
+import pytest
+from oracles import fd
+
+
+@pytest.mark.points(1)
+def test_MSE_grad__asks_fd_with_a_function():
+    grad = fd(lambda x: float(np.sum(x * x)), np.array([1.0, -2.0]))
+    assert np.allclose(grad, [2.0, -4.0])
+'''
+
+
+def test_a_public_test_passing_a_function_to_an_oracle_is_refused(
+        tmp_path, monkeypatch, capsys):
+    """A public test that passes ``fd`` a function cannot be replayed from
+    data; the release refuses rather than ship ``oracles.py``'s code."""
+    real = release.repo_root()
+    fake = tmp_path / "course"  # the course with one such public test
+    tests = fake / "tests" / "exercises"
+    tests.mkdir(parents=True)
+    for name in ("conftest.py", "expected.py", "oracles.py", "engine_io.py"):
+        shutil.copy(real / "tests" / "exercises" / name, tests / name)
+    (tests / "test_ch02_loss.py").write_text(PASSES_A_FUNCTION)
+    (fake / "solutions").symlink_to(real / "solutions")
+    # the release records the expected values from these tests
+    monkeypatch.setattr(checks, "repo_root", lambda: fake)
+    out = tmp_path / "w"
+    code = cli.main(["release", "--chapters", "2", "--out", str(out),
+                     "--no-gradescope", "--no-smoke-test"])
+    err = capsys.readouterr().err
+    assert code == 1 and "REFUSED" in err
+    assert "ch02" in err and "oracle fd" in err and "expected(" in err
+    assert not out.exists() and not (tmp_path / "w.zip").exists()
+    rejected = tmp_path / "w.rejected"
+    assert "oracle fd" in (rejected / "LEAKS.txt").read_text()
+    # and the oracles' code was not copied into the refused folder either
+    replay = (rejected / "tests" / "exercises" / "oracles.py").read_text()
+    assert "def " not in replay and "lambda" not in replay
+

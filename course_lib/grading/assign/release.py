@@ -19,7 +19,9 @@ every file of it. A bundle that does not work, or holds a solution line, a
 hidden test, the tests' oracles, compiled bytecode, notebook output, a cache
 or a ``solutions`` folder, is refused: the folder is renamed
 ``DIR.rejected`` (with ``LEAKS.txt`` inside), no zip is written, and the exit
-code is 1.
+code is 1. The oracles' code never ships: a public test that passes a
+function to an oracle (``fd(lambda ...)``), whose calls no data can replay,
+makes the release refuse the bundle and name the test's chapter and oracle.
 """
 
 from __future__ import annotations
@@ -151,13 +153,14 @@ def _stage_chapters(stage: Path, chapters: list[str], root: Path
 
 
 def _stage_support(stage: Path, chapters: list[str], modules: dict[str, str],
-                   root: Path) -> list[str]:
+                   root: Path) -> list[Leak]:
     """Tests with their data, course_lib, install files, README, manifest,
     and the Classroom workflow.
 
-    Returns the oracles that the chapters' public tests call with functions
-    (which no data can replay): then the bundle gets the oracles' code, and
-    the release says so, until those tests ask data-only oracles.
+    The bundle's ``oracles.py`` is always generated from the recorded values
+    (no oracle code). Returns a problem for each oracle that the chapters'
+    public tests call with something that is not data (a function), which no
+    recording can replay: the release is then refused.
     """
     copy_tests(stage, chapters, include_hidden=False)
     copy_course_lib(stage, student=True)
@@ -174,13 +177,25 @@ def _stage_support(stage: Path, chapters: list[str], modules: dict[str, str],
     data = record_expected(chapters)
     tests = stage / "tests" / "exercises"
     (tests / "expected.json").write_text(json.dumps(data, sort_keys=True) + "\n")
-    needs_code = sorted({k.split("/", 2)[2] for k in data
-                         if k.startswith("unreplayable/")})
-    if needs_code:  # public tests that pass functions to oracles (fd(lambda ...))
-        shutil.copy(root / "tests" / "exercises" / "oracles.py", tests / "oracles.py")
-        return needs_code
     (tests / "oracles.py").write_text(replay_module(data))
-    return []
+    return unreplayable(data)
+
+
+def unreplayable(data: dict) -> list[Leak]:
+    """Problems for the recorded calls that passed oracles something not data.
+
+    Their values cannot be replayed from ``expected.json``, and shipping the
+    oracles' code instead would hand out answers (``fd`` *is* exercise 3.4).
+    """
+    calls = sorted({tuple(k.split("/")[1:3]) for k in data
+                    if k.startswith("unreplayable/")})
+    return [Leak("tests/exercises/oracles.py", "oracle",
+                 f"the public tests of {chapter} pass a function (or another "
+                 f"object that is not data) to the oracle {name}: a bundle can "
+                 "only replay values, and never ships the oracles' code. Make "
+                 "the test ask a data-only oracle (arrays, numbers, dicts of "
+                 "them) through expected(...) (see tests/exercises/expected.py)")
+            for chapter, name in calls]
 
 
 _MANIFESTS: dict[str, dict] = {}
@@ -266,12 +281,9 @@ def build_release(chapters, out: Path, gradescope: bool = True,
     root = repo_root()
     out, stage = _prepare(out)
     removed, modules = _stage_chapters(stage, chapters, root)
-    needs_code = _stage_support(stage, chapters, modules, root)
-    if needs_code:
-        print(f"course release: WARNING: the public tests of {', '.join(chapters)} "
-              f"pass functions to the oracles {', '.join(needs_code)}; the bundle "
-              "gets tests/exercises/oracles.py with their code (see CONTRIBUTING: "
-              "data-only oracles)", file=sys.stderr)
+    unreplayable_calls = _stage_support(stage, chapters, modules, root)
+    if unreplayable_calls:
+        return _reject(stage, out, unreplayable_calls, removed)
     if _tamper is not None:
         _tamper(stage)
     if smoke_test:
@@ -279,8 +291,7 @@ def build_release(chapters, out: Path, gradescope: bool = True,
         if problem:
             return _reject(stage, out, [Leak(".", "broken", problem)], removed)
     _remove_caches(stage)
-    leaks = [x for x in scan_for_leaks(stage) if not (
-        needs_code and x.path == "tests/exercises/oracles.py")]
+    leaks = scan_for_leaks(stage, root / "solutions", root / "tests" / "exercises")
     if leaks:
         return _reject(stage, out, leaks, removed)
     return _publish(stage, out, chapters, gradescope, timeout_per_test, removed)
