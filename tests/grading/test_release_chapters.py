@@ -17,6 +17,7 @@ import pytest
 
 from course_lib import cli
 from course_lib.grading.assign import checks, leaks, release
+from course_lib.grading.core import markers
 from course_lib.grading.core.chapters import parse_chapters
 
 CHAPTERS = parse_chapters("all")
@@ -196,3 +197,57 @@ def test_a_public_test_passing_a_function_to_an_oracle_is_refused(
     replay = (rejected / "tests" / "exercises" / "oracles.py").read_text()
     assert "def " not in replay and "lambda" not in replay
 
+
+# ------------------------------------------------------------------ across chapters
+def _stable_sigmoid_helper() -> str:
+    """Chapter 1's answer (the stable sigmoid, exercise 1.1) as a given helper
+    of another chapter: its block's body under a ``def`` of its own."""
+    text = (release.repo_root() / "solutions" / "ch01_forward_pass.py").read_text()
+    block = markers.parse_blocks(text)[0]  # exercise 1.1
+    body = [line[len(block.indent):] for line in markers.block_lines(text, block)]
+    assert any("np.exp(-np.abs(z))" in x for x in body), body
+    return "\n\ndef _stable_sigmoid(z):\n" + "".join(f"    {x}\n" for x in body)
+
+
+def test_another_chapters_answer_given_in_a_stub_is_a_leak(tmp_path):
+    """Chapter 3's solution file gives chapter 1's answer as a helper outside
+    its blocks: the generated chapter 3 stub ships it, and the scan, which
+    excuses a line only in its own chapter's stub, reports chapter 1's block."""
+    sols = tmp_path / "solutions"
+    shutil.copytree(release.repo_root() / "solutions", sols)
+    ch03 = sols / "ch03_chain_rule.py"
+    ch03.write_text(ch03.read_text() + _stable_sigmoid_helper())
+    bundle = tmp_path / "bundle" / "exercises"
+    bundle.mkdir(parents=True)
+    (bundle / ch03.name).write_text(release.generate_stub(ch03))
+    assert "np.exp(-np.abs(z))" in (bundle / ch03.name).read_text()
+    found = leaks.scan_for_leaks(bundle.parent, solutions_dir=sols)
+    assert [(x.path, x.kind) for x in found] == [("exercises/ch03_chain_rule.py",
+                                                  "solution-line")]
+    assert "solutions/ch01_forward_pass.py" in found[0].detail
+
+
+def test_a_ch01_answer_planted_in_the_ch03_stub_is_refused(tmp_path):
+    def plant(stage):
+        stub = stage / "exercises" / "ch03_chain_rule.py"
+        stub.write_text(stub.read_text() + _stable_sigmoid_helper())
+
+    result = release.build_release("3", tmp_path / "w", gradescope=False,
+                                   smoke_test=False, _tamper=plant)
+    assert not result.ok and result.zip is None
+    assert [(x.path, x.kind) for x in result.leaks] == [
+        ("exercises/ch03_chain_rule.py", "solution-line")]
+    assert "solutions/ch01_forward_pass.py" in result.leaks[0].detail
+    assert result.bundle.name == "w.rejected"
+
+
+def test_the_lines_given_later_are_answers_another_stub_really_gives():
+    """Each reviewed exception is an answer line of one chapter that another
+    chapter's stub holds (so the list cannot excuse lines nobody gives)."""
+    root = release.repo_root()
+    parsed = {p.name: leaks._blocks_of(p) for p in (root / "solutions").glob("*.py")}
+    for line in leaks.GIVEN_LATER:
+        owners = [n for n, (raw, _) in parsed.items()
+                  if any(line in lines for _, lines in raw)]
+        givers = [n for n, (_, outside) in parsed.items() if line in outside]
+        assert owners and givers and not set(owners) & set(givers), line
