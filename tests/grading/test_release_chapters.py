@@ -251,3 +251,14 @@ def test_the_lines_given_later_are_answers_another_stub_really_gives():
                   if any(line in lines for _, lines in raw)]
         givers = [n for n, (_, outside) in parsed.items() if line in outside]
         assert owners and givers and not set(owners) & set(givers), line
+
+
+def test_a_chapter_on_the_learners_engine_is_checked_alone(tmp_path):
+    """Chapter 12's stub imports the learner's chapter 5 file, which a bundle of
+    chapter 12 alone does not hold: the smoke test grades the reference answers
+    with the earlier chapters' references beside them (in its throw-away copy
+    only), and the bundle itself still holds no other chapter's file."""
+    result = release.build_release("12", tmp_path / "ch12", gradescope=False)
+    assert result.ok, "\n".join(map(str, result.leaks))
+    assert sorted(p.name for p in (result.bundle / "exercises").glob("*.py")) == [
+        "ch12_autoencoders.py"]

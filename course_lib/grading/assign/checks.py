@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -127,6 +128,26 @@ def _course_grade(folder: Path, args: list[str], timeout: float) -> str:
     return ""
 
 
+def answer_files(modules: list[str]) -> list[str]:
+    """``modules`` and the earlier chapters' files they import, transitively.
+
+    A chapter on the learner's engine imports their earlier files
+    (``from ch05_hyperparameters import ...``); a bundle without those
+    chapters is graded, in the smoke test's throw-away copy only, with their
+    reference answers beside its own (a student uses their own files).
+    """
+    solutions = repo_root() / "solutions"
+    found, todo = [], list(modules)
+    while todo:
+        name = todo.pop()
+        if name in found or not (solutions / f"{name}.py").exists():
+            continue
+        found.append(name)
+        todo += re.findall(r"^(?:from|import)\s+(ch\d\d_\w+)",
+                           (solutions / f"{name}.py").read_text(), re.M)
+    return sorted(found)
+
+
 def smoke_test_bundle(bundle: Path, chapters: list[str], modules: dict[str, str],
                       timeout: float = 600) -> str:
     """Grade a copy of the bundle: its stubs, then the reference answers.
@@ -155,8 +176,8 @@ def smoke_test_bundle(bundle: Path, chapters: list[str], modules: dict[str, str]
             return problem
         answers = copy / "answers"
         answers.mkdir()
-        for ch in chapters:
-            shutil.copy(repo_root() / "solutions" / f"{modules[ch]}.py", answers)
+        for name in answer_files([modules[ch] for ch in chapters]):
+            shutil.copy(repo_root() / "solutions" / f"{name}.py", answers)
         problem = _course_grade(copy, [*chapters, "--target", "answers",
                                        "--fail-under", "100"], timeout)
         if problem:
