@@ -6,11 +6,21 @@ of the tests, starts the student's code only in :mod:`.sandbox` workers, and
 writes a small JSON file of scores, problems and what the sandbox stopped. It
 is a child subreaper: whatever a submission leaves comes back to it and is
 killed before it exits.
+
+On Linux the batch does not start a new interpreter for each submission: it
+keeps one *grader server* per worker slot (:func:`serve`, ``--serve``), a
+process that has imported the grader, pytest, numpy and the graded tests'
+heavy dependencies once, before any submission, and forks one such grader per
+request (:func:`_fork_grader`). The forked grader is the same trusted process
+a fresh interpreter would be (a session of its own, its own subreaper, the
+sandbox and budget of its submission), only its imports are already done.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
 import json
 import os
 import shutil
@@ -91,7 +101,11 @@ def grade_one(args: argparse.Namespace) -> int:
     target = Path(args.grade_one)
     chapters = [c for c in args.chapters.split(",") if c]
     tests_src = Path(args.tests) if args.tests else default_tests_dir()
-    box = sandbox.Sandbox(target, limits, sandbox.probe(), slot=args.slot,
+    # the batch probed the sandbox once for the whole class; probing again here
+    # would start one more sandboxed interpreter per submission
+    mode = (sandbox.Mode(args.mode, args.mode != "bwrap", args.mode_reason)
+            if args.mode else sandbox.probe())
+    box = sandbox.Sandbox(target, limits, mode, slot=args.slot,
                           token=args.token, uid=args.uid,
                           private=(Path(tests_src).resolve().parents[1],))
     private, tests_copy = private_tests(Path(tests_src))
@@ -133,12 +147,99 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--uid", type=int, default=None)
     p.add_argument("--token", default="")
     p.add_argument("--tests", type=Path, default=None)
+    p.add_argument("--mode", choices=("bwrap", "rlimits"), default=None,
+                   help="the sandbox mode the batch found (default: probe)")
+    p.add_argument("--mode-reason", default="given by the batch")
     return p
 
 
-if __name__ == "__main__":
+def run(argv: list[str]) -> int:
+    """Grade as ``argv`` says; exit code 3 (and a traceback on stderr) when the
+    grader itself fails."""
     try:
-        sys.exit(grade_one(parser().parse_args()))
+        return grade_one(parser().parse_args(argv))
     except Exception:  # noqa: BLE001
         traceback.print_exc()
-        sys.exit(3)
+        return 3
+
+
+# ------------------------------------------------------------------ the server
+#: What a grader server imports before its first request: everything a
+#: submission's grader would otherwise import again (the graded tests use
+#: scikit-learn's digits in chapters 7 and 12; it is optional).
+PRELOAD = ("numpy", "pytest", "course_lib", "course_lib.grading.checking.plugin",
+           "course_lib.grading.checking.runner", "course_lib.grading.checking.remote",
+           "course_lib.grading.checking.feedback", "course_lib.grading.batch.sandbox",
+           "sklearn.datasets")
+
+
+def _preload() -> None:
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
+def _fork_grader(req: dict, server_fds: tuple = ()) -> int:
+    """Fork the grader of one request; in the child, run it and never return."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 3
+    try:
+        os.setsid()
+        for fd in server_fds:  # the server's pipes are not the grader's
+            os.close(fd)
+        null = os.open(os.devnull, os.O_RDWR)
+        err = os.open(req["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        os.dup2(err, 2)
+        os.close(null)
+        os.close(err)
+        sys.stdin = open(0, closefd=False)
+        sys.stdout = open(1, "w", closefd=False, buffering=1)
+        sys.stderr = open(2, "w", closefd=False, buffering=1)
+        os.chdir(req["cwd"])
+        os.environ.clear()
+        os.environ.update(req["env"])
+        tempfile.tempdir = None  # (TMPDIR as the request has it)
+        code = run(list(req["argv"]))
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def serve() -> None:
+    """A grader server's loop: one JSON request per line on stdin (``argv`` for
+    :func:`parser`, ``cwd``, ``env``, ``stderr`` file), answered with
+    ``{"pid": n}`` when the grader starts and ``{"code": n}`` when it ends
+    (negative: killed by that signal). One request at a time; ends at EOF."""
+    _preload()
+    # what was imported is never garbage: a grader's collections (pytest runs
+    # several at its end) then skip it, and its pages stay shared
+    gc.freeze()
+    requests = os.fdopen(os.dup(0), "r")
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    for line in requests:
+        pid = _fork_grader(json.loads(line), (requests.fileno(), replies.fileno()))
+        replies.write(json.dumps({"pid": pid}) + "\n")
+        _, status = os.waitpid(pid, 0)
+        replies.write(json.dumps({"code": os.waitstatus_to_exitcode(status)}) + "\n")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+        sys.exit(0)
+    sys.exit(run(sys.argv[1:]))

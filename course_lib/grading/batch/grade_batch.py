@@ -26,7 +26,6 @@ import json
 import os
 import queue
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,7 +37,7 @@ from pathlib import Path
 from ..checking.manifest import build as build_manifest
 from ..checking.manifest import points_by_chapter
 from ..core.chapters import CHAPTERS, parse_chapters
-from . import budget, gradebook, names, sandbox, similarity, uids
+from . import budget, gradebook, names, sandbox, servers, similarity, uids
 from .outcome import Outcome, Settings
 from .uploads import collect_submission
 
@@ -63,8 +62,7 @@ def exercise_modules(tests_dir: Path | None = None) -> dict[str, str]:
 def _child_cmd(student: Path, out_dir: Path, result: Path, present: list[str],
                settings: Settings, slot: int, token: str) -> list[str]:
     lim = settings.limits
-    cmd = [sys.executable, "-m", "course_lib.grading.batch.child",
-           "--grade-one", str(student), "--result", str(result),
+    cmd = ["--grade-one", str(student), "--result", str(result),
            "--results-json", str(out_dir / "results.json"),
            "--feedback", str(out_dir / "feedback.txt"),
            "--chapters", ",".join(present),
@@ -73,6 +71,8 @@ def _child_cmd(student: Path, out_dir: Path, result: Path, present: list[str],
            "--memory-mb", str(lim.memory_mb), "--cpu-seconds", str(lim.cpu_seconds),
            "--nproc", str(lim.nproc), "--tmp-mb", str(lim.tmp_mb),
            "--slot", str(slot), "--token", token]
+    if settings.mode is not None:
+        cmd += ["--mode", settings.mode.name, "--mode-reason", settings.mode.reason]
     if os.geteuid() == 0:
         cmd += ["--uid", str(uids.worker_uid(slot))]
     if settings.tests_dir:
@@ -80,25 +80,28 @@ def _child_cmd(student: Path, out_dir: Path, result: Path, present: list[str],
     return cmd
 
 
-def _run_child(cmd: list[str], work: Path, settings: Settings) -> tuple[int, str, str]:
-    """Run the trusted grader; ``(exit code, stderr, problem)``."""
+def _run_child(cmd: list[str], work: Path, settings: Settings,
+               server: servers.GraderServer | None = None) -> tuple[int, str, str]:
+    """Run the trusted grader (forked from ``server`` when given);
+    ``(exit code, stderr, problem)``."""
     env = dict(os.environ)
     if settings.mode is not None:
         env["COURSE_SANDBOX"] = settings.mode.name
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, start_new_session=True,
-                            env=env, text=True, cwd=str(work))
-    problem = ""
+    stderr = work / "grader.err"
+    # the grader stops its own test run 5 s before the limit (tests not
+    # reached count 0, the rest keep their points); this is the backstop
+    limit = settings.timeout_per_submission + 30
     try:
-        # the grader stops its own test run 5 s before the limit (tests not
-        # reached count 0, the rest keep their points); this is the backstop
-        _, err = proc.communicate(timeout=settings.timeout_per_submission + 30)
-    except subprocess.TimeoutExpired:
-        sandbox.kill_group(proc.pid)
-        _, err = proc.communicate()
+        code, timed_out = servers.run_grader(cmd, work, env, stderr, limit, server)
+    except servers.ServerDied:
+        # (never the student's doing in a sandbox; grade afresh, the slow way)
+        code, timed_out = servers.run_grader(cmd, work, env, stderr, limit, None)
+    err = stderr.read_text(errors="replace") if stderr.is_file() else ""
+    problem = ""
+    if timed_out:
         problem = (f"exceeded the per-submission time limit of "
                    f"{settings.timeout_per_submission:g} s")
-    return proc.returncode, err or "", problem
+    return code, err[-4000:], problem
 
 
 def _read_result(outcome: Outcome, result: Path, code: int, err: str) -> None:
@@ -114,7 +117,8 @@ def _read_result(outcome: Outcome, result: Path, code: int, err: str) -> None:
 
 
 def _grade_copy(outcome: Outcome, src: Path, work: Path, out_dir: Path,
-                settings: Settings, modules: dict, slot: int) -> None:
+                settings: Settings, modules: dict, slot: int,
+                server: servers.GraderServer | None) -> None:
     student = work / "submission"
     student.mkdir()
     found, outcome.notes = collect_submission(src, student, modules)
@@ -129,14 +133,15 @@ def _grade_copy(outcome: Outcome, src: Path, work: Path, out_dir: Path,
     token = f"batch-{os.getpid()}-{slot}-{time.monotonic_ns()}"
     result = work / "grader.json"
     cmd = _child_cmd(student, out_dir, result, present, settings, slot, token)
-    code, err, outcome.problem = _run_child(cmd, work, settings)
+    code, err, outcome.problem = _run_child(cmd, work, settings, server)
     sandbox.reap(token)
     if not outcome.problem:
         _read_result(outcome, result, code, err)
 
 
 def grade_submission(sid: str, src: Path, out_dir: Path, settings: Settings,
-                     modules: dict[str, str], slot: int = 0) -> Outcome:
+                     modules: dict[str, str], slot: int = 0,
+                     server: servers.GraderServer | None = None) -> Outcome:
     """Grade one submission in a child grader process and return its outcome.
 
     Parameters
@@ -152,6 +157,9 @@ def grade_submission(sid: str, src: Path, out_dir: Path, settings: Settings,
         Chapter to module name.
     slot : int
         Worker slot (parallel grading).
+    server : GraderServer, optional
+        Fork the grader from this warm process (:mod:`.servers`) rather than
+        start a new interpreter.
 
     Returns
     -------
@@ -166,7 +174,8 @@ def grade_submission(sid: str, src: Path, out_dir: Path, settings: Settings,
         (out_dir / stale).unlink(missing_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"course-grade-{slot}-"))
     try:
-        _grade_copy(outcome, Path(src), work, out_dir, settings, modules, slot)
+        _grade_copy(outcome, Path(src), work, out_dir, settings, modules, slot,
+                    server)
     except Exception as exc:  # noqa: BLE001  (the batch goes on whatever happens)
         outcome.problem = f"grading error: {type(exc).__name__}: {exc}"
     finally:
@@ -230,6 +239,8 @@ def _grade_all(entries, out: Path, settings: Settings, workers: int,
     for k in range(workers):
         slots.put(k)
     guard = _TestsGuard(settings.tests_dir) if settings.mode.degraded else None
+    pool = ([servers.GraderServer(dict(os.environ)) for _ in range(workers)]
+            if servers.forking() else None)
 
     def task(sid, path, problem):
         if problem:
@@ -237,7 +248,8 @@ def _grade_all(entries, out: Path, settings: Settings, workers: int,
         slot = slots.get()
         try:
             outcome = grade_submission(sid, path, names.student_dir(out, sid),
-                                       settings, modules, slot)
+                                       settings, modules, slot,
+                                       pool[slot] if pool else None)
             if guard is not None and guard.restore_if_changed():
                 outcome.chapter_problems["tests"] = (
                     "the graded tests changed while this submission was graded "
@@ -252,15 +264,19 @@ def _grade_all(entries, out: Path, settings: Settings, workers: int,
 
         bar = tqdm(total=len(entries), unit="submission", file=sys.stderr)
     outcomes: list[Outcome] = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(task, *entry): entry[0] for entry in entries}
-        for fut in as_completed(futures):
-            try:
-                outcomes.append(fut.result())
-            except Exception as exc:  # noqa: BLE001  # pragma: no cover
-                outcomes.append(Outcome(futures[fut], problem=repr(exc)))
-            if bar is not None:
-                bar.update(1)
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as threads:
+            futures = {threads.submit(task, *entry): entry[0] for entry in entries}
+            for fut in as_completed(futures):
+                try:
+                    outcomes.append(fut.result())
+                except Exception as exc:  # noqa: BLE001  # pragma: no cover
+                    outcomes.append(Outcome(futures[fut], problem=repr(exc)))
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        for server in pool or ():
+            server.close()
     if bar is not None:
         bar.close()
     return sorted(outcomes, key=lambda o: o.submission)
