@@ -326,14 +326,19 @@ def run_batch(submissions: Path, out: Path, settings: Settings, workers: int = 1
         for note in sandbox.protect([submissions, out]):
             print(f"sandbox: {note}", file=sys.stderr)
     uploads = names.discover(submissions)
-    outcomes = _grade_all(uploads, out, settings, workers, progress)
-    gradebook.write_csv(out / names.GRADEBOOK, outcomes, settings.chapters, CHAPTERS)
     readable = [(sid, path) for sid, path, problem in uploads if not problem]
+    # the similarity report reads the uploads, not the grades: it runs in a
+    # thread of this process while the graders (other processes) grade
+    with ThreadPoolExecutor(max_workers=1) as side:
+        similar = side.submit(similarity.section, readable, collect_submission,
+                              exercise_modules(settings.tests_dir), settings.tests_dir)
+        outcomes = _grade_all(uploads, out, settings, workers, progress)
+        gradebook.write_csv(out / names.GRADEBOOK, outcomes, settings.chapters,
+                            CHAPTERS)
+        report = similar.result()
     (out / names.SUMMARY).write_text(
         gradebook.summary(outcomes, _header(settings, workers), settings.chapters)
-        + similarity.section(readable, collect_submission,
-                             exercise_modules(settings.tests_dir), settings.tests_dir),
-        encoding="utf-8")
+        + report, encoding="utf-8")
     return outcomes
 
 

@@ -17,8 +17,13 @@ The thresholds are fractions of a submission's own fingerprinted code.
 
 from __future__ import annotations
 
+import bisect
+import functools
+import importlib
 import io
 import re
+import sys
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,9 +77,36 @@ class Finding:
 
 
 # ------------------------------------------------------------------ fingerprints
+class _OnFirstUse(types.ModuleType):
+    """Stands for a module until one of its attributes is used."""
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+def _copydetect():
+    """``copydetect``, imported without ``matplotlib.pyplot``: its detector
+    imports pyplot at the top for the HTML report's plots, which the batch
+    never draws (a third of a second, and a plotting library in the grader)."""
+    if "copydetect" in sys.modules:
+        return sys.modules["copydetect"]
+    name = "matplotlib.pyplot"
+    placeholder = None
+    if name not in sys.modules:
+        placeholder = sys.modules[name] = _OnFirstUse(name)
+    try:
+        import copydetect
+    finally:
+        if placeholder is not None and sys.modules.get(name) is placeholder:
+            del sys.modules[name]
+    return copydetect
+
+
 def fingerprint(text: str, name: str = "code.py", boilerplate=None):
     """copydetect's fingerprint of Python source ``text``."""
-    from copydetect import CodeFingerprint
+    CodeFingerprint = _copydetect().CodeFingerprint  # noqa: N806
 
     return CodeFingerprint(name, NOISE, GUARANTEE - NOISE + 1,
                            boilerplate=boilerplate, language="python",
@@ -84,21 +116,32 @@ def fingerprint(text: str, name: str = "code.py", boilerplate=None):
 def boilerplate_hashes(text: str):
     """Every k-gram hash of a stub (what all students start from)."""
     import numpy as np
-    from copydetect import CodeFingerprint
 
+    CodeFingerprint = _copydetect().CodeFingerprint  # noqa: N806
     fp = CodeFingerprint("stub.py", NOISE, 1, language="python",
                          fp=io.StringIO(text))
     return np.unique(np.array(sorted(fp.hashes)))
 
 
+@functools.lru_cache(maxsize=4096)
+def _line_starts(text: str) -> list[int]:
+    """Offsets where the lines of ``text`` start (one list per file and batch:
+    a file is in as many pairs as there are submissions)."""
+    return [0] + [m.end() for m in re.finditer("\n", text)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised_lines(text: str) -> list[str]:
+    """The lines of ``text`` with their whitespace runs made one space."""
+    return [" ".join(line.split()) for line in text.splitlines()]
+
+
 def _line_numbers(text: str, slices) -> list[int]:
     """1-based numbers of the lines that the character ``slices`` touch."""
-    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    starts = _line_starts(text)
     out: set[int] = set()
     if len(slices) == 0 or len(slices[0]) == 0:
         return []
-    import bisect
-
     for a, b in zip(slices[0], slices[1]):
         first = bisect.bisect_right(starts, int(a)) - 1
         last = bisect.bisect_right(starts, max(int(a), int(b) - 1)) - 1
@@ -108,8 +151,7 @@ def _line_numbers(text: str, slices) -> list[int]:
 
 def compare(fp_a, fp_b) -> tuple[int, float, float, list[int], list[int]]:
     """(overlap, share of a, share of b, lines of a, lines of b)."""
-    from copydetect import compare_files
-
+    compare_files = _copydetect().compare_files
     overlap, (sim_a, sim_b), (sl_a, sl_b) = compare_files(fp_a, fp_b)
     if not overlap:
         return 0, 0.0, 0.0, [], []
@@ -119,9 +161,8 @@ def compare(fp_a, fp_b) -> tuple[int, float, float, list[int], list[int]]:
 
 def _own_lines(text: str, numbers: list[int], stub: set[str]) -> list[int]:
     """The ``numbers`` of lines of ``text`` that are neither blank nor stub."""
-    lines = text.splitlines()
-    return [n for n in numbers if 0 < n <= len(lines)
-            and " ".join(lines[n - 1].split()) not in stub]
+    lines = _normalised_lines(text)
+    return [n for n in numbers if 0 < n <= len(lines) and lines[n - 1] not in stub]
 
 
 def _numbered(text: str, numbers: list[int]) -> list[tuple[int, str]]:
@@ -271,7 +312,7 @@ def section(entries, collect, modules: dict[str, str],
         course folder above them holds ``solutions/`` and ``exercises/``.
     """
     try:
-        import copydetect  # noqa: F401
+        _copydetect()
     except ImportError:
         return ("## Similarity\n\nNot checked: copydetect is not installed "
                 "(`pip install copydetect`).\n")
