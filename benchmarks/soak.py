@@ -37,12 +37,16 @@ HOSTILE = {
     "exit": "\nimport sys\nsys.exit(3)\n",
     "kids": (f"\nimport subprocess\n_k = [subprocess.Popen(['sleep', '{MARKER}'])"
              " for _ in range(20)]\n"),
-    "hog": ("\nimport numpy as _np\n_mse = mse\n\n\ndef mse(a, b):\n"
+    # chapter 2's loss is the class MSE (.loss, .grad): these wrap MSE.loss
+    "hog": ("\nimport numpy as _np\n_loss = MSE.loss\n\n\n"
+            "def _hog_loss(self, y_true, y_pred):\n"
             "    _blocks = [_np.ones(1 << 27) for _ in range(40)]\n"
-            "    return _mse(a, b)\n"),
-    "fill": ("\nimport os\n\n\ndef mse(a, b):\n    for k in range(300):\n"
+            "    return _loss(self, y_true, y_pred)\n\n\nMSE.loss = _hog_loss\n"),
+    "fill": ("\nimport os\n\n\ndef _fill_loss(self, y_true, y_pred):\n"
+             "    for k in range(300):\n"
              "        with open(f'/tmp/soak-fill-{os.getpid()}-{k}', 'wb') as f:\n"
-             "            f.write(b'x' * (1 << 20))\n    return 0.0\n"),
+             "            f.write(b'x' * (1 << 20))\n    return 0.0\n\n\n"
+             "MSE.loss = _fill_loss\n"),
     "forge": ("\n\ndef softmax(z):\n"
               "    raise ValueError('x\\n- `honest-000`: **0**')\n"),
     "segv": "\nimport ctypes\nctypes.string_at(0)\n",
