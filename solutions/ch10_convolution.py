@@ -1,20 +1,26 @@
 """Chapter 10 exercises: a convolution layer and max pooling for your engine.
 
 The chapter computes convolution with loops over every output entry (the
-definition) and with im2col. Here you write a third version, the one that loops
-only over the ``k x k`` offsets of the kernel and lets numpy do the rest: for
-every offset ``(p, q)`` the strided slice ``Xp[:, :, p::s, q::s]`` (cut to the
-output size) lines up each output position with the input pixel that the
-kernel entry ``W[:, :, p, q]`` multiplies.
+definition) and with im2col, for kernels whose entries sit next to each other.
+Here you write the next case, the *dilated* convolution: the kernel's entries
+are ``dilation`` pixels apart, so a 3x3 kernel with dilation 2 sees a 5x5
+patch (with holes) at the same number of weights. Dilation 1 is the page's
+convolution.
 
 The convolution of this course is a cross-correlation (the kernel is not
-flipped), with zero padding ``padding`` on every side and step ``stride``:
+flipped), with zero padding ``padding`` on every side, step ``stride`` and
+spacing ``dilation``:
 
     Y[n, f, i, j] = b[f] + sum over c, p, q of
-                    W[f, c, p, q] * Xp[n, c, stride * i + p, stride * j + q]
+                    W[f, c, p, q] * Xp[n, c, stride * i + dilation * p,
+                                             stride * j + dilation * q]
 
 Shapes: X (N, C, H, W_in), W (F, C, k, k), b (F,), Y (N, F, H', W') with
-H' = (H + 2 * padding - k) // stride + 1 (the same for the width).
+H' = (H + 2 * padding - dilation * (k - 1) - 1) // stride + 1 (the same for
+the width). A fast way (numpy does the rest): loop over the ``k x k`` kernel
+offsets only; for offset ``(p, q)`` a strided slice of ``Xp`` starting at
+``(dilation * p, dilation * q)`` lines up every output position with the pixel
+that ``W[:, :, p, q]`` multiplies.
 
 The classes ``Conv2D`` and ``MaxPool2D`` at the end turn your functions into
 layers of the learner's engine (``params``, ``grads``, ``forward``,
@@ -30,50 +36,53 @@ def pad_images(X, padding):
     return np.pad(X, ((0, 0), (0, 0), (P, P), (P, P)))
 
 
-def out_size(n, k, stride, padding):
-    """Output length of a window of length k sliding over n (plus padding)."""
-    return (n + 2 * padding - k) // stride + 1
+def out_size(n, k, stride, padding, dilation=1):
+    """Output length of a window of k entries, ``dilation`` apart, sliding over
+    n (plus padding on each side) with step ``stride``."""
+    return (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1
 
 
-def conv2d_forward(X, W, b, stride=1, padding=0):
-    """Cross-correlation of a batch of images with F kernels.
+def conv2d_forward(X, W, b, stride=1, padding=0, dilation=1):
+    """Dilated cross-correlation of a batch of images with F kernels.
 
     Parameters
     ----------
     X : ndarray, shape (N, C, H, W_in)
     W : ndarray, shape (F, C, k, k)
     b : ndarray, shape (F,)
-    stride, padding : int
+    stride, padding, dilation : int
 
     Returns
     -------
     Y : ndarray, shape (N, F, H', W')
         ``Y[n, f, i, j] = b[f] + sum_{c,p,q} W[f, c, p, q] *
-        Xp[n, c, stride * i + p, stride * j + q]``, ``Xp`` the padded X.
-        Loop over the kernel offsets ``(p, q)`` only, not over positions.
+        Xp[n, c, stride * i + dilation * p, stride * j + dilation * q]``,
+        ``Xp`` the padded X.
     """
-    # BEGIN SOLUTION: pad; per kernel offset add W[:, :, p, q] times a slice
+    # BEGIN SOLUTION: pad; per offset add W[:, :, p, q] times a slice from (d p, d q)
     F, _, k, _ = W.shape
     N, _, H, W_in = X.shape
-    Ho, Wo = out_size(H, k, stride, padding), out_size(W_in, k, stride, padding)
+    Ho = out_size(H, k, stride, padding, dilation)
+    Wo = out_size(W_in, k, stride, padding, dilation)
     Xp = pad_images(X, padding)
     Y = np.zeros((N, F, Ho, Wo)) + b.reshape(1, F, 1, 1)
     for p in range(k):
         for q in range(k):
-            Xs = Xp[:, :, p:p + stride * Ho:stride, q:q + stride * Wo:stride]
+            r, c = dilation * p, dilation * q
+            Xs = Xp[:, :, r:r + stride * Ho:stride, c:c + stride * Wo:stride]
             Y += np.einsum("nchw,fc->nfhw", Xs, W[:, :, p, q])
     return Y
     # END SOLUTION
 
 
-def conv2d_backward(dY, X, W, stride=1, padding=0):
+def conv2d_backward(dY, X, W, stride=1, padding=0, dilation=1):
     """Gradients of :func:`conv2d_forward` with respect to X, W and b.
 
     Parameters
     ----------
     dY : ndarray, shape (N, F, H', W')
         Gradient of the loss with respect to the output Y.
-    X, W, stride, padding :
+    X, W, stride, padding, dilation :
         As given to the forward pass.
 
     Returns
@@ -94,8 +103,9 @@ def conv2d_backward(dY, X, W, stride=1, padding=0):
     dW = np.zeros(W.shape)
     for p in range(k):
         for q in range(k):
-            rows = slice(p, p + stride * Ho, stride)
-            cols = slice(q, q + stride * Wo, stride)
+            r, c = dilation * p, dilation * q
+            rows = slice(r, r + stride * Ho, stride)
+            cols = slice(c, c + stride * Wo, stride)
             dW[:, :, p, q] = np.einsum("nfhw,nchw->fc", dY, Xp[:, :, rows, cols])
             dXp[:, :, rows, cols] += np.einsum("nfhw,fc->nchw", dY, W[:, :, p, q])
     inside = (slice(None), slice(None), slice(padding, padding + H),
@@ -164,23 +174,23 @@ class Conv2D:
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1,
-                 padding=0, seed=0):
+                 padding=0, dilation=1, seed=0):
         rng = np.random.default_rng(seed)
         fan_in = in_channels * kernel_size * kernel_size
         shape = (out_channels, in_channels, kernel_size, kernel_size)
         self.params = {"W": rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape),
                        "b": np.zeros(out_channels)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.stride, self.padding = stride, padding
+        self.stride, self.padding, self.dilation = stride, padding, dilation
 
     def forward(self, X):
         self.X = X
         return conv2d_forward(X, self.params["W"], self.params["b"], self.stride,
-                              self.padding)
+                              self.padding, self.dilation)
 
     def backward(self, dY):
         dX, dW, db = conv2d_backward(dY, self.X, self.params["W"], self.stride,
-                                     self.padding)
+                                     self.padding, self.dilation)
         self.grads["W"][...] = dW
         self.grads["b"][...] = db
         return dX

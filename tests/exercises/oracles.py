@@ -158,37 +158,45 @@ def dense_grads(X, W, b, dZ):
 
 
 # ---------------------------------------------------------------- chapter 10
-# Convolution (cross-correlation) and max pooling from the formula, one output
-# entry at a time; their gradients by finite differences of these loops.
+# Convolution (cross-correlation, dilated) and max pooling from the formula,
+# one output entry at a time; their gradients by finite differences of these
+# loops.
 
 
-def conv2d_loops(X, W, b, stride, padding):
-    """Y[n, f, i, j] = b[f] + sum_{c,p,q} W[f, c, p, q] Xp[n, c, s i + p, s j + q]."""
-    P = padding
+def conv2d_loops(X, W, b, stride, padding, dilation=1):
+    """Y[n, f, i, j] = b[f] + sum_{c,p,q} W[f, c, p, q] Xp[n, c, s i + d p, s j + d q].
+
+    The patch under the kernel spans ``d (k - 1) + 1`` pixels, every ``d``-th
+    one read.
+    """
+    P, d = padding, dilation
     Xp = np.pad(np.asarray(X, float), ((0, 0), (0, 0), (P, P), (P, P)))
     N, F, k = X.shape[0], W.shape[0], W.shape[2]
-    Ho = (Xp.shape[2] - k) // stride + 1
-    Wo = (Xp.shape[3] - k) // stride + 1
+    span = d * (k - 1) + 1
+    Ho = (Xp.shape[2] - span) // stride + 1
+    Wo = (Xp.shape[3] - span) // stride + 1
     Y = np.zeros((N, F, Ho, Wo))
     for n, f, i, j in np.ndindex(N, F, Ho, Wo):
         r, c = i * stride, j * stride
-        Y[n, f, i, j] = b[f] + np.sum(W[f] * Xp[n, :, r:r + k, c:c + k])
+        patch = Xp[n, :, r:r + span:d, c:c + span:d]
+        Y[n, f, i, j] = b[f] + np.sum(W[f] * patch)
     return Y
 
 
-def conv2d_grads(dY, X, W, b, stride, padding):
+def conv2d_grads(dY, X, W, b, stride, padding, dilation=1):
     """(dX, dW, db) of sum(dY * conv2d_loops(...)) by finite differences."""
 
     def loss(x, w, v):
-        return float(np.sum(dY * conv2d_loops(x, w, v, stride, padding)))
+        return float(np.sum(dY * conv2d_loops(x, w, v, stride, padding, dilation)))
 
     return (fd(lambda x: loss(x, W, b), X), fd(lambda w: loss(X, w, b), W),
             fd(lambda v: loss(X, W, v), b))
 
 
-def conv2d_db(dY, X, W, b, stride, padding):
+def conv2d_db(dY, X, W, b, stride, padding, dilation=1):
     """db of sum(dY * conv2d_loops(...)) by finite differences (b only)."""
-    return fd(lambda v: float(np.sum(dY * conv2d_loops(X, W, v, stride, padding))), b)
+    return fd(lambda v: float(np.sum(
+        dY * conv2d_loops(X, W, v, stride, padding, dilation))), b)
 
 
 def maxpool2d_loops(X, size, stride):

@@ -1,10 +1,11 @@
-"""Graded tests for chapter 10: convolution forward and backward, max-pool
-backward (22 points, 4 more in hidden tests).
+"""Graded tests for chapter 10: dilated convolution forward and backward,
+max-pool backward (28 points, 5 more in hidden tests).
 
 The references are the formula written as loops over every output entry and
 finite differences of those loops (``oracles.py``), never the student's code.
 Shapes differ in every dimension (N, C, F, H, W, k) so that a swapped axis
-cannot pass by accident; random inputs have no ties for max pooling.
+cannot pass by accident; random inputs have no ties for max pooling. Every
+call passes ``dilation`` (1 where the page's convolution is meant).
 """
 
 import numpy as np
@@ -26,38 +27,40 @@ def _conv_case(seed, N=2, C=2, H=6, W=5, F=3, k=3):
             rng.normal(size=F))
 
 
-def _out_shape(X, W, stride, padding):
-    k = W.shape[2]
-    return (X.shape[0], W.shape[0], (X.shape[2] + 2 * padding - k) // stride + 1,
-            (X.shape[3] + 2 * padding - k) // stride + 1)
+def _out_shape(X, W, stride, padding, dilation=1):
+    span = dilation * (W.shape[2] - 1) + 1          # pixels under the kernel
+    return (X.shape[0], W.shape[0], (X.shape[2] + 2 * padding - span) // stride + 1,
+            (X.shape[3] + 2 * padding - span) // stride + 1)
 
 
-SHAPE_RULE = ("Y has shape (N, F, H', W') with H' = (H + 2 * padding - k) // "
-              "stride + 1, and the same rule for the width.")
+SHAPE_RULE = ("Y has shape (N, F, H', W') with H' = (H + 2 * padding - dilation "
+              "* (k - 1) - 1) // stride + 1, and the same rule for the width.")
 
 
-def _check_forward(ch10, X, W, b, stride, padding, context):
-    got = fb.check_shape("Y", ch10.conv2d_forward(X, W, b, stride, padding),
-                         _out_shape(X, W, stride, padding), SHAPE_RULE)
-    flipped = conv2d_loops(X, W[:, :, ::-1, ::-1], b, stride, padding)
+def _check_forward(ch10, X, W, b, stride, padding, context, dilation=1):
+    got = fb.check_shape("Y", ch10.conv2d_forward(X, W, b, stride, padding,
+                                                  dilation),
+                         _out_shape(X, W, stride, padding, dilation), SHAPE_RULE)
+    flipped = conv2d_loops(X, W[:, :, ::-1, ::-1], b, stride, padding, dilation)
     if W.shape[2] > 1 and np.allclose(got, flipped):
         fb.fail("Y is the convolution with the kernel flipped (rotated by 180 "
                 "degrees). The convolution of this course, like PyTorch's, is a "
                 "cross-correlation: W[f, c, p, q] multiplies Xp[n, c, stride * i + "
-                "p, stride * j + q], with no flip.")
-    want = conv2d_loops(X, W, b, stride, padding)
+                "dilation * p, stride * j + dilation * q], with no flip.")
+    want = conv2d_loops(X, W, b, stride, padding, dilation)
     if np.allclose(got, want - b.reshape(1, -1, 1, 1)):
         fb.fail(f"Y is right except for the bias {context}: add b[f] to every "
                 "position of output channel f.")
     fb.check_close("Y", got, want, rtol=1e-6, atol=1e-9, context=context,
                    hint="Y[n, f, i, j] = b[f] + sum over c, p, q of W[f, c, p, q] "
-                        "* Xp[n, c, stride * i + p, stride * j + q].")
+                        "* Xp[n, c, stride * i + dilation * p, stride * j + "
+                        "dilation * q].")
 
 
 @pytest.mark.points(1)
 def test_conv2d_forward__shape(ch10):
     X, W, b = _conv_case(1)
-    fb.check_shape("Y", ch10.conv2d_forward(X, W, b, 1, 0), (2, 3, 4, 3),
+    fb.check_shape("Y", ch10.conv2d_forward(X, W, b, 1, 0, 1), (2, 3, 4, 3),
                    SHAPE_RULE)
 
 
@@ -68,7 +71,7 @@ def test_conv2d_forward__hand_worked_no_flip(ch10):
     b = np.array([1.0])
     # top-left: 0*1 + 1*2 + 3*3 + 4*4 + 1 = 28; then 38, 58, 68
     want = np.array([[[[28.0, 38.0], [58.0, 68.0]]]])
-    got = fb.check_shape("Y", ch10.conv2d_forward(X, W, b, 1, 0), (1, 1, 2, 2),
+    got = fb.check_shape("Y", ch10.conv2d_forward(X, W, b, 1, 0, 1), (1, 1, 2, 2),
                          SHAPE_RULE)
     if np.allclose(got, [[[[24.0, 34.0], [54.0, 64.0]]]]):
         fb.fail("For X = 0..8 as a 3x3 image and the kernel [[1, 2], [3, 4]] you "
@@ -90,9 +93,15 @@ def test_conv2d_forward__stride_and_padding(ch10):
     _check_forward(ch10, X, W, b, 2, 1, "with stride 2 and padding 1")
 
 
-def _backward(ch10, dY, X, W, stride, padding):
+@pytest.mark.points(3)
+def test_conv2d_forward__dilation(ch10):
+    X, W, b = _conv_case(11, H=9, W=8)
+    _check_forward(ch10, X, W, b, 1, 2, "with dilation 2 (and padding 2)", 2)
+
+
+def _backward(ch10, dY, X, W, stride, padding, dilation=1):
     out = fb.unpack("conv2d_backward", ch10.conv2d_backward(dY, X, W, stride,
-                                                            padding),
+                                                            padding, dilation),
                     3, ("dX", "dW", "db"))
     dX, dW, db = out
     if np.shape(dX) == (X.shape[0], X.shape[1], X.shape[2] + 2 * padding,
@@ -166,6 +175,21 @@ def test_conv2d_backward__stride_two(ch10):
     fb.check_close("dW", dW, eW, rtol=1e-6, atol=1e-8, context="with stride 2",
                    hint=hint)
     fb.check_close("dX", dX, eX, rtol=1e-6, atol=1e-8, context="with stride 2",
+                   hint=hint)
+
+
+@pytest.mark.points(3)
+def test_conv2d_backward__dilation(ch10):
+    X, W, b = _conv_case(12, N=1, F=2, H=7, W=8)
+    dY = np.random.default_rng(121).normal(size=_out_shape(X, W, 1, 1, 2))
+    dX, dW, _ = _backward(ch10, dY, X, W, 1, 1, 2)
+    eX, eW, _ = conv2d_grads(dY, X, W, b, 1, 1, 2)
+    hint = ("With dilation 2, kernel entry (p, q) read the pixel (2 p, 2 q) away "
+            "from a patch's corner: the backward must send the gradient to the "
+            "same pixels.")
+    fb.check_close("dW", dW, eW, rtol=1e-6, atol=1e-8, context="with dilation 2",
+                   hint=hint)
+    fb.check_close("dX", dX, eX, rtol=1e-6, atol=1e-8, context="with dilation 2",
                    hint=hint)
 
 

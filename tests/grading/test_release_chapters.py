@@ -262,3 +262,30 @@ def test_a_chapter_on_the_learners_engine_is_checked_alone(tmp_path):
     assert result.ok, "\n".join(map(str, result.leaks))
     assert sorted(p.name for p in (result.bundle / "exercises").glob("*.py")) == [
         "ch12_autoencoders.py"]
+
+
+def test_chapter_10_page_code_does_not_answer_its_exercises(tmp_path):
+    """Chapter 10's page shows the convolution as loops (forward and backward,
+    quoted from course_lib/conv_reference.py); its exercises ask for the next
+    case, the dilated convolution. The quoted functions, submitted as the
+    answers, fail every dilation test."""
+    import ast
+
+    from course_lib.grading import grade
+
+    page = (release.repo_root() / "book" / "10_convolution.ipynb").read_text()
+    quoted = {"conv2d_forward_loops": "conv2d_forward",
+              "conv2d_backward_loops": "conv2d_backward"}
+    for name in quoted:
+        assert f"pyobject: {name}" in page, name
+    src = (release.repo_root() / "course_lib" / "conv_reference.py").read_text()
+    parts = [ast.get_source_segment(src, n) for n in ast.parse(src).body
+             if isinstance(n, ast.FunctionDef) and n.name in {*quoted, "output_size"}]
+    answer = (release.repo_root() / "solutions" / "ch10_convolution.py").read_text()
+    copied = "\n\n" + "\n\n\n".join(parts) + "\n" + "".join(
+        f"{ex} = {name}\n" for name, ex in quoted.items())
+    (tmp_path / "ch10_convolution.py").write_text(answer + copied)
+    tests = [t for t in grade(tmp_path, chapters=["ch10"], include_hidden=True).tests
+             if "dilation" in t.nodeid]
+    assert {t.exercise for t in tests} == set(quoted.values())
+    assert not any(t.passed for t in tests), [t.nodeid for t in tests if t.passed]

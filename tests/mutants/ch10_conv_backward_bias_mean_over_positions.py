@@ -4,7 +4,7 @@
 import numpy as np
 
 
-def conv2d_backward(dY, X, W, stride=1, padding=0):
+def conv2d_backward(dY, X, W, stride=1, padding=0, dilation=1):
     F, _, k, _ = W.shape
     _, _, H, W_in = X.shape
     Ho, Wo = dY.shape[2], dY.shape[3]
@@ -13,8 +13,9 @@ def conv2d_backward(dY, X, W, stride=1, padding=0):
     dW = np.zeros(W.shape)
     for p in range(k):
         for q in range(k):
-            rows = slice(p, p + stride * Ho, stride)
-            cols = slice(q, q + stride * Wo, stride)
+            r, c = dilation * p, dilation * q
+            rows = slice(r, r + stride * Ho, stride)
+            cols = slice(c, c + stride * Wo, stride)
             dW[:, :, p, q] = np.einsum("nfhw,nchw->fc", dY, Xp[:, :, rows, cols])
             dXp[:, :, rows, cols] += np.einsum("nfhw,fc->nchw", dY, W[:, :, p, q])
     db = dY.mean(axis=(2, 3)).sum(axis=0)

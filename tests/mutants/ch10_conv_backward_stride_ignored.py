@@ -4,7 +4,7 @@ stride of the forward pass."""
 import numpy as np
 
 
-def conv2d_backward(dY, X, W, stride=1, padding=0):
+def conv2d_backward(dY, X, W, stride=1, padding=0, dilation=1):
     F, _, k, _ = W.shape
     _, _, H, W_in = X.shape
     Ho, Wo = dY.shape[2], dY.shape[3]
@@ -13,7 +13,8 @@ def conv2d_backward(dY, X, W, stride=1, padding=0):
     dW = np.zeros(W.shape)
     for p in range(k):
         for q in range(k):
-            rows, cols = slice(p, p + Ho), slice(q, q + Wo)
+            r, c = dilation * p, dilation * q
+            rows, cols = slice(r, r + Ho), slice(c, c + Wo)
             dW[:, :, p, q] = np.einsum("nfhw,nchw->fc", dY, Xp[:, :, rows, cols])
             dXp[:, :, rows, cols] += np.einsum("nfhw,fc->nchw", dY, W[:, :, p, q])
     db = dY.sum(axis=(0, 2, 3))

@@ -52,3 +52,13 @@ def test_maxpool2d_backward__leftover_rows_get_nothing(ch10):
     fb.check_close("dX", got, maxpool2d_grad(dY, X, 2, 2), rtol=1e-6, atol=1e-8,
                    context="for a 5x7 image and 2x2 windows (the last row and "
                            "column are in no window)")
+
+
+@pytest.mark.points(1)
+def test_conv2d_forward__dilation_three_with_stride_two(ch10):
+    rng = np.random.default_rng(1006)
+    X, W, b = rng.normal(size=(2, 2, 11, 10)), rng.normal(size=(3, 2, 2, 2)), \
+        rng.normal(size=3)
+    fb.check_close("Y", ch10.conv2d_forward(X, W, b, 2, 1, 3),
+                   conv2d_loops(X, W, b, 2, 1, 3), rtol=1e-6, atol=1e-9,
+                   context="for a 2x2 kernel with dilation 3 and stride 2")
