@@ -168,7 +168,7 @@ class Conv2D(Layer):
         """``backward`` without :math:`dX`: only ``grads['W']`` and ``grads['b']``.
 
         Training calls it for a first layer, whose :math:`dX` no update needs
-        (here the product :math:`W_{mat}^\top dY_{mat}` and col2im, almost half
+        (here the product :math:`W_{mat}^\top dY_{mat}` and col2im, about half
         of the backward).
         """
         self._param_grads(dY)
