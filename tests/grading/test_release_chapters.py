@@ -154,6 +154,18 @@ def test_chapter_9_bundle_engine_answers_none_of_its_exercises(tmp_path):
                                   tmp_path / "r")
     assert {e for e in ENGINE_SHAPED if in_repo[e]} == ENGINE_SHAPED - {
         "topological_order"}, in_repo
+    # and the chapter's page still runs on the bundle's engine
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_")}
+    env.update(PYTHONPATH=str(result.bundle), PYTHONDONTWRITEBYTECODE="1")
+    page = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
+         "book/09_autodiff.ipynb"], cwd=result.bundle, env=env, capture_output=True,
+        text=True, timeout=300, check=False)
+    assert page.returncode == 0, page.stdout[-3000:]
 
 
 # ------------------------------------------------------------------ no oracle code
