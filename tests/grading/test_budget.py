@@ -134,6 +134,18 @@ def test_memory_under_the_budget_is_not_stopped(student, kind):
     assert box.stopped == []
 
 
+def _stopped_soon(module: StudentModule, seconds: float = 5.0) -> bool:
+    """True when the worker behind ``module`` stops answering within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            module.ok()
+        except StudentProblem:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_children_left_by_one_chapter_do_not_cost_another(student, kind):
     box = _box(student, kind, nproc=16)
@@ -145,7 +157,11 @@ def test_children_left_by_one_chapter_do_not_cost_another(student, kind):
                 more = first.sleepers(40)
             except StudentProblem:
                 more = None
-            assert more is None or more < 40
+            # the kernel refuses the fork; the watchdog looks every 0.1 s, so
+            # on a busy machine the forks may all land and the worker dies after
+            assert more is None or more < 40 or (kind == "watchdog"
+                                                 and _stopped_soon(first))
+            assert second.ok() == 42  # the other chapter still answers
     _, left = watchdog.Watchdog(None, None, box.uid).group()
     assert not left
 
