@@ -340,6 +340,56 @@ def digits_scaled():
 # formulas the learner turns into numpy.
 
 
+def sigmoid_by_sign(z):
+    """The sigmoid of every entry with ``math.exp`` of ``-|z|`` only:
+    ``1 / (1 + e^-z)`` for z >= 0, ``e^z / (1 + e^z)`` below."""
+    z = np.asarray(z, dtype=float)
+    out = np.zeros(z.shape)
+    for idx in np.ndindex(z.shape):
+        e = math.exp(-abs(z[idx]))
+        out[idx] = 1.0 / (1.0 + e) if z[idx] >= 0 else e / (1.0 + e)
+    return out
+
+
+def leaky_relu_definition(Z, alpha):
+    """``z`` where z > 0, ``alpha z`` elsewhere, entry by entry."""
+    out = np.zeros(np.shape(Z))
+    for idx in np.ndindex(out.shape):
+        out[idx] = Z[idx] if Z[idx] > 0 else alpha * Z[idx]
+    return out
+
+
+def dense_loops(X, W, b):
+    """Z[i, j] = sum_k X[i, k] W[k, j] + b[j], one neuron at a time."""
+    n, d_in = X.shape
+    Z = np.zeros((n, W.shape[1]))
+    for i, j in np.ndindex(Z.shape):
+        Z[i, j] = sum(X[i, k] * W[k, j] for k in range(d_in)) + b[j]
+    return Z
+
+
+@reference("ch01", "sigmoid")
+def _sigmoid(z):
+    return sigmoid_by_sign(z)
+
+
+@reference("ch01", "LeakyReLU_forward")
+def _leaky_forward(Z, alpha):
+    return leaky_relu_definition(Z, alpha)
+
+
+@reference("ch01", "Dense_forward")
+def _dense_forward(X, W, b):
+    return dense_loops(X, W, b)
+
+
+@reference("ch01", "forward")
+def _forward_layers(params, X, alpha):
+    """Dense, LeakyReLU(alpha), Dense, Sigmoid, each by its definition."""
+    A1 = leaky_relu_definition(dense_loops(X, params["W1"], params["b1"]), alpha)
+    return sigmoid_by_sign(dense_loops(A1, params["W2"], params["b2"]))
+
+
 def mse_formula(y_true, y_pred):
     """The MSE as a loop over every entry: sum of squared differences / count."""
     total = sum((p - t) ** 2 for p, t in zip(y_pred.ravel(), y_true.ravel()))
@@ -517,6 +567,36 @@ def _gradient_descent(layers, X, y, lr, batches):
         params = [(W - lr * grads[f"{i}W"], b - lr * grads[f"{i}b"])
                   for i, (W, b) in enumerate(params)]
     return params, losses
+
+
+@reference("ch07", "standardize")
+def _standardize(X_fit, X, ddof):
+    """``X`` with each column shifted by the mean of ``X_fit``'s and divided by
+    its standard deviation (``ddof``; 1 where it is 0), one column at a time."""
+    out = np.zeros(X.shape)
+    n = X_fit.shape[0]
+    for j in range(X.shape[1]):
+        col = [float(v) for v in X_fit[:, j]]
+        mean = sum(col) / n
+        std = math.sqrt(sum((v - mean) ** 2 for v in col) / (n - ddof))
+        for i in range(X.shape[0]):
+            out[i, j] = (X[i, j] - mean) / (std if std > 0 else 1.0)
+    return out
+
+
+@reference("ch07", "accuracy")
+def _accuracy(y_true, y_pred):
+    """The fraction of labels predicted right, counted one by one."""
+    return sum(int(a == b) for a, b in zip(y_true, y_pred)) / len(y_true)
+
+
+@reference("ch07", "confusion_matrix")
+def _confusion(y_true, y_pred, n_classes):
+    """C[t, p] = the number of examples of true class t predicted p."""
+    C = np.zeros((n_classes, n_classes), dtype=int)
+    for t, p in zip(y_true, y_pred):
+        C[t, p] += 1
+    return C
 
 
 # ---------------------------------------------------------------- chapter 8

@@ -2,9 +2,12 @@
 
 Oracles: the sigmoid's closed form evaluated with the ``math`` module, the
 leaky ReLU's definition entry by entry, and explicit Python loops over
-neurons for the dense layer and the network. Weight matrices are set to known
-random numbers, square ones included, so that a transposed product is caught
-by its values, not only by its shape.
+neurons for the dense layer and the network (``oracles.py``, asked through
+``expected``: a bundle holds their values, not their code, since the sigmoid
+by the sign of z is exercise 1.1). Weight matrices are set to known random
+numbers, square ones included, so that a transposed product is caught by its
+values, not only by its shape. Random inputs come from generators seeded in
+each test.
 """
 
 import math
@@ -12,10 +15,9 @@ import math
 import numpy as np
 import pytest
 from engine_io import cached, dense, read_dict
+from expected import expected
 
 from course_lib.grading.checking import feedback as fb
-
-RNG = np.random.default_rng(101)
 
 STABLE_HINT = ("exp of a large positive number does not fit in a float: for very "
                "negative z, exp(-z) overflows.")
@@ -24,41 +26,18 @@ STABLE_RULE = ("Only ever call exp on a number <= 0: sigma(z) = 1 / (1 + e^(-z))
                "use e^(-|z|).")
 
 
-def _sigmoid_scalar(z):
-    """Reference sigmoid for one float, via the math module."""
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
-def _sigmoid_ref(z):
-    z = np.asarray(z, dtype=float)
-    return np.vectorize(_sigmoid_scalar)(z) if z.size else z
-
-
-def _dense_loops(X, W, b):
-    """Z[i, j] = sum_k X[i, k] W[k, j] + b[j], one neuron at a time."""
-    n, d_in = X.shape
-    d_out = W.shape[1]
-    Z = np.zeros((n, d_out))
-    for i in range(n):
-        for j in range(d_out):
-            Z[i, j] = sum(X[i, k] * W[k, j] for k in range(d_in)) + b[j]
-    return Z
-
-
 # ---------------------------------------------------------------- sigmoid
 
 
 @pytest.mark.points(1)
 def test_sigmoid__known_values(ch01):
     z = np.array([0.0, math.log(3.0), -math.log(3.0), 2.0, -0.5])
-    expected = np.array([0.5, 0.75, 0.25, _sigmoid_scalar(2.0), _sigmoid_scalar(-0.5)])
+    want = np.array([0.5, 0.75, 0.25, *expected("ch01", "sigmoid", "2 and -0.5",
+                                                z[3:])])
     got = ch01.sigmoid(z)
     with fb.with_rule("sigma(z) = 1 / (1 + e^(-z)): sigma(0) = 1/2, sigma(ln 3) = 3/4 "
                       "and sigma(-z) = 1 - sigma(z)."):
-        fb.check_close("sigmoid(z)", got, expected, rtol=1e-9,
+        fb.check_close("sigmoid(z)", got, want, rtol=1e-9,
                        context="for five moderate z (0, ln 3, -ln 3, 2, -0.5)",
                        hint="Every output lies strictly between 0 and 1.")
 
@@ -71,16 +50,18 @@ def test_sigmoid__large_inputs_without_warnings(ch01):
         fb.check_no_warnings("sigmoid for |z| up to 1e4", res.warnings, STABLE_HINT)
         got = fb.check_finite("sigmoid(z)", res.value, "for |z| up to 1e4",
                               STABLE_HINT)
-        fb.check_close("sigmoid(z)", got, _sigmoid_ref(z), rtol=1e-9, atol=1e-300,
-                       context="for |z| up to 1e4",
+        fb.check_close("sigmoid(z)", got,
+                       expected("ch01", "sigmoid", "|z| up to 1e4", z), rtol=1e-9,
+                       atol=1e-300, context="for |z| up to 1e4",
                        hint="Far from 0 the sigmoid is 0 (left) or 1 (right).")
 
 
 @pytest.mark.points(1)
 def test_sigmoid__any_shape(ch01):
-    z = RNG.normal(scale=3.0, size=(2, 3, 4))
+    z = np.random.default_rng(1011).normal(scale=3.0, size=(2, 3, 4))
     got = ch01.sigmoid(z)
-    fb.check_close("sigmoid(z)", got, _sigmoid_ref(z), rtol=1e-9,
+    fb.check_close("sigmoid(z)", got,
+                   expected("ch01", "sigmoid", "random (2, 3, 4)", z), rtol=1e-9,
                    context="for z of shape (2, 3, 4)",
                    hint="The sigmoid acts on every entry: the output has the "
                    "shape of z.")
@@ -94,16 +75,16 @@ def test_LeakyReLU_forward__matches_definition(ch01):
     Z = np.array([[-2.0, 0.0, 3.0, -0.5], [1e-3, -4.0, 0.25, 7.0],
                   [-1e-3, 2.0, -6.0, 0.0]])
     alpha = 0.2
-    expected = np.array([[v if v > 0 else alpha * v for v in row] for row in Z])
+    want = expected("ch01", "LeakyReLU_forward", "mixed signs, alpha 0.2", Z, alpha)
     got = fb.check_shape("A", ch01.LeakyReLU(alpha).forward(Z), Z.shape)
     neg = Z < 0
-    if np.allclose(got[neg], 0.0) and np.any(expected[neg]):
+    if np.allclose(got[neg], 0.0) and np.any(want[neg]):
         fb.fail("Your LeakyReLU sets negative inputs to 0, as a plain ReLU does: "
                 "a leaky ReLU keeps a small slope alpha there.",
                 rule="f(z) = z for z > 0 and f(z) = alpha z for z <= 0.")
     with fb.with_rule("f(z) = z for z > 0 and f(z) = alpha z for z <= 0; "
                       "alpha is the layer's own attribute."):
-        fb.check_close("A", got, expected, rtol=1e-12,
+        fb.check_close("A", got, want, rtol=1e-12,
                        context=f"for alpha = {alpha} and a mix of signs",
                        hint="Positive entries pass unchanged; the others are "
                        "scaled by alpha.")
@@ -183,10 +164,11 @@ DENSE_RULE = ("Z = X W + b: (N, D_in) times (D_in, D_out) gives (N, D_out), and 
 @pytest.mark.points(2)
 def test_Dense_forward__matches_loops(ch01):
     layer, W, b = dense(ch01, 3, 2, seed=1)
-    X = RNG.normal(size=(5, 3))
+    X = np.random.default_rng(1012).normal(size=(5, 3))
     got = layer.forward(X)
     with fb.with_rule(DENSE_RULE):
-        fb.check_close("Z", got, _dense_loops(X, W, b), rtol=1e-10,
+        fb.check_close("Z", got, expected("ch01", "Dense_forward", "(5, 3) x (3, 2)",
+                                          X, W, b), rtol=1e-10,
                        context="for X (5, 3) and W (3, 2)",
                        hint="Each output unit j adds up its inputs weighted by "
                        "column j of W, then its bias.")
@@ -195,11 +177,12 @@ def test_Dense_forward__matches_loops(ch01):
 @pytest.mark.points(1)
 def test_Dense_forward__square_weights(ch01):
     layer, W, b = dense(ch01, 3, 3, seed=2)
-    X = RNG.normal(size=(4, 3))
+    X = np.random.default_rng(1013).normal(size=(4, 3))
     got = layer.forward(X)
     with fb.with_rule(DENSE_RULE + " With a square W the shapes cannot tell W "
                       "from its transpose; the values can."):
-        fb.check_close("Z", got, _dense_loops(X, W, b), rtol=1e-10,
+        fb.check_close("Z", got, expected("ch01", "Dense_forward", "square W (3, 3)",
+                                          X, W, b), rtol=1e-10,
                        context="for a square W (3, 3)",
                        hint="Column j of W holds the weights of output unit j.")
 
@@ -207,7 +190,8 @@ def test_Dense_forward__square_weights(ch01):
 @pytest.mark.points(1)
 def test_Dense_forward__caches_input(ch01):
     layer, _, _ = dense(ch01, 2, 3, seed=3)
-    X1, X2 = RNG.normal(size=(4, 2)), RNG.normal(size=(6, 2))
+    rng = np.random.default_rng(1014)
+    X1, X2 = rng.normal(size=(4, 2)), rng.normal(size=(6, 2))
     layer.forward(X1)
     layer.forward(X2)
     kept = cached(layer, "X")
@@ -227,13 +211,12 @@ def test_forward__runs_every_layer_in_order(ch01):
     l1, W1, b1 = dense(ch01, 2, 4, seed=4)
     l2, W2, b2 = dense(ch01, 4, 3, seed=5)
     layers = [l1, ch01.LeakyReLU(0.1), l2, ch01.Sigmoid()]
-    X = RNG.normal(size=(5, 2))
-    Z1 = _dense_loops(X, W1, b1)
-    A1 = np.where(Z1 > 0, Z1, 0.1 * Z1)
-    expected = _sigmoid_ref(_dense_loops(A1, W2, b2))
+    X = np.random.default_rng(1015).normal(size=(5, 2))
+    want = expected("ch01", "forward", "Dense LeakyReLU Dense Sigmoid",
+                    {"W1": W1, "b1": b1, "W2": W2, "b2": b2}, X, 0.1)
     got = ch01.forward(layers, X)
     with fb.with_rule("The output of layer i is the input of layer i + 1; the "
                       "result is the last layer's output."):
-        fb.check_close("forward(layers, X)", got, expected, rtol=1e-9,
+        fb.check_close("forward(layers, X)", got, want, rtol=1e-9,
                        context="for Dense(2, 4), LeakyReLU, Dense(4, 3), Sigmoid",
                        hint="Every layer of the list runs once, first to last.")

@@ -1,14 +1,17 @@
 """Graded tests for chapter 7: handwritten digits (18 points).
 
-Oracles: hand-worked encodings and counts, statistics computed here from the
-training part only, and the accuracy of the returned model on digits it never
-saw (a stratified quarter of the data set, held out by this test).
+Oracles: hand-worked encodings and counts, the definitions as loops
+(``oracles.py``, asked through ``expected``: a bundle holds their values, not
+their code, which would be chapter 7's answers), statistics from the training
+part only, and the accuracy of the returned model on digits it never saw (a
+stratified quarter of the data set, held out by this test).
 """
 
 import functools
 
 import numpy as np
 import pytest
+from expected import expected
 
 from course_lib.grading.checking import feedback as fb
 from course_lib.grading.checking.remote import StudentError
@@ -30,9 +33,9 @@ def test_one_hot__hand_worked(ch07):
 @pytest.mark.points(1)
 def test_one_hot__classes_absent_from_y(ch07):
     y = np.array([1, 1, 3])
-    expected = np.zeros((3, 5))
-    expected[[0, 1, 2], [1, 1, 3]] = 1.0
-    fb.check_close("Y", ch07.one_hot(y, 5), expected, rtol=0, atol=0,
+    want = np.array([[0.0, 1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0, 0.0],
+                     [0.0, 0.0, 0.0, 1.0, 0.0]])
+    fb.check_close("Y", ch07.one_hot(y, 5), want, rtol=0, atol=0,
                    context="for y = [1, 1, 3] and n_classes = 5",
                    hint="Use n_classes for the number of columns, not y.max() + 1.")
 
@@ -59,19 +62,22 @@ def _standardize_result(ch07, X_train, X_test):
 def test_standardize__test_set_uses_training_statistics(ch07):
     X_train, X_test = _std_case()
     _, _, got = _standardize_result(ch07, X_train, X_test)
-    mu, s = X_train.mean(axis=0), X_train.std(axis=0)
-    leak = (X_test - X_test.mean(axis=0)) / X_test.std(axis=0)
+    leak = expected("ch07", "standardize", "X_test by its own statistics", X_test,
+                    X_test, 0)
     if np.allclose(got, leak):
         fb.fail("X_test_s was scaled with the test set's own mean and standard "
                 "deviation: that leaks the test set. Use the statistics of X_train "
                 "for both.")
-    if np.allclose(got, (X_test - mu) / X_train.std(axis=0, ddof=1)):
+    if np.allclose(got, expected("ch07", "standardize", "sample std", X_train,
+                                 X_test, 1)):
         fb.fail("You used the sample standard deviation (ddof=1); the course uses "
                 "np.std's default, the population standard deviation (ddof=0).")
-    fb.check_close("X_test_s", got, (X_test - mu) / s, rtol=1e-9,
+    want = expected("ch07", "standardize", "X_test by X_train's statistics",
+                    X_train, X_test, 0)
+    fb.check_close("X_test_s", got, want, rtol=1e-9,
                    context="(X_test scaled with X_train's mean and std)",
-                   hint="X_test_s = (X_test - X_train.mean(axis=0)) / "
-                   "X_train.std(axis=0).")
+                   hint="Each column of X_test is shifted by the mean of the same "
+                   "column of X_train and divided by its standard deviation.")
 
 
 @pytest.mark.points(1)
@@ -92,17 +98,18 @@ def test_standardize__constant_column_is_safe(ch07):
     X_train, X_test = _std_case()
     X_train[:, 1] = 7.0
     hint = ("A constant column has standard deviation 0: divide by 1 instead for that "
-            "column (e.g. s = np.where(s > 0, s, 1)).")
+            "column.")
     res, got_train, got_test = _standardize_result(ch07, X_train, X_test)
     fb.check_no_warnings("standardize with a constant column", res.warnings, hint)
     fb.check_finite("X_train_s", got_train, "when a column of X_train is constant",
                     hint)
-    mu = X_train.mean(axis=0)
-    s = X_train.std(axis=0)
-    s[1] = 1.0
-    fb.check_close("X_train_s", got_train, (X_train - mu) / s, rtol=1e-9, atol=1e-12,
+    want_train = expected("ch07", "standardize", "X_train, a constant column",
+                          X_train, X_train, 0)
+    want_test = expected("ch07", "standardize", "X_test, a constant column",
+                         X_train, X_test, 0)
+    fb.check_close("X_train_s", got_train, want_train, rtol=1e-9, atol=1e-12,
                    context="with column 1 constant (it becomes 0)", hint=hint)
-    fb.check_close("X_test_s", got_test, (X_test - mu) / s, rtol=1e-9,
+    fb.check_close("X_test_s", got_test, want_test, rtol=1e-9,
                    context="with column 1 constant in X_train", hint=hint)
 
 
@@ -110,7 +117,7 @@ def test_standardize__constant_column_is_safe(ch07):
 def test_standardize__does_not_modify_inputs(ch07):
     X_train, X_test = _std_case()
     res, _, _ = _standardize_result(ch07, X_train, X_test)
-    hint = "Return new arrays: (X - mu) / s, not X -= mu."
+    hint = "Return new arrays; the inputs must not be changed in place."
     fb.check_unchanged("X_train", X_train, res.args[0], hint)
     fb.check_unchanged("X_test", X_test, res.args[1], hint)
 
@@ -133,9 +140,9 @@ def test_accuracy__fraction_on_a_batch(ch07):
     rng = np.random.default_rng(72)
     y_true = rng.integers(0, 10, size=37)
     y_pred = np.where(rng.random(37) < 0.7, y_true, (y_true + 1) % 10)
-    expected = sum(int(a == b) for a, b in zip(y_true, y_pred)) / 37
+    want = expected("ch07", "accuracy", "37 labels", y_true, y_pred)
     got = fb.as_float("accuracy", ch07.accuracy(y_true, y_pred))
-    fb.check_close("accuracy", got, expected, rtol=1e-12,
+    fb.check_close("accuracy", got, want, rtol=1e-12,
                    factors={37.0: "you returned the number of correct predictions; "
                             "divide by N for the fraction."},
                    context="for 37 labels")
@@ -160,19 +167,18 @@ def test_confusion_matrix__rows_are_true_classes(ch07):
     rng = np.random.default_rng(73)
     y_true = rng.integers(0, 3, size=40)
     y_pred = np.where(rng.random(40) < 0.5, y_true, rng.integers(0, 3, size=40))
-    expected = np.zeros((3, 3), dtype=int)
-    for t, p in zip(y_true, y_pred):
-        expected[t, p] += 1
+    want = expected("ch07", "confusion_matrix", "40 labels, 3 classes", y_true,
+                    y_pred, 3)
     got = fb.check_shape("C", ch07.confusion_matrix(y_true, y_pred, 3), (3, 3))
-    if np.array_equal(got, expected.T):
+    if np.array_equal(got, want.T):
         fb.fail("Your matrix is transposed: rows are the true classes and columns "
                 "the predicted ones (scikit-learn's convention).")
     if int(np.sum(got)) != 40:
         fb.fail(f"The entries of C must add up to the 40 examples; yours add up to "
-                f"{fb.show(np.sum(got))}. Count each (true, predicted) pair once "
-                "(a fancy-indexed C[y_true, y_pred] += 1 counts repeated pairs only "
-                "once: use np.add.at or a loop).")
-    fb.check_close("C", got, expected, rtol=0, atol=0, context="for 40 labels, 3 "
+                f"{fb.show(np.sum(got))}. Count each example's (true, predicted) "
+                "pair once: an update made for many pairs at once counts a pair "
+                "that repeats only once.")
+    fb.check_close("C", got, want, rtol=0, atol=0, context="for 40 labels, 3 "
                    "classes")
 
 
@@ -182,9 +188,9 @@ def test_confusion_matrix__classes_absent(ch07):
                                                     np.array([0, 2, 1]), 4), (4, 4),
                          "The matrix is n_classes x n_classes, even when some "
                          "classes do not occur.")
-    expected = np.zeros((4, 4), dtype=int)
-    expected[0, 0] = expected[2, 2] = expected[2, 1] = 1
-    fb.check_close("C", got, expected, rtol=0, atol=0,
+    want = np.zeros((4, 4), dtype=int)
+    want[0, 0] = want[2, 2] = want[2, 1] = 1
+    fb.check_close("C", got, want, rtol=0, atol=0,
                    context="for y_true = [0, 2, 2], y_pred = [0, 2, 1], 4 classes")
 
 
