@@ -51,9 +51,6 @@ REVIEWED = {
         "exercise 4.2 (NeuralNetwork.feedforward) is one call of the learner's "
         "chapter 1 forward; chapter 5's Sequential.forward is given as the same "
         "call"),
-    "mu = X_train.mean(axis=0)": (
-        "the column mean, one of the six lines of exercise 7.2 (standardize); "
-        "chapter 12's page centres the digits with it for PCA"),
 }
 #: A line that only turns an argument into a float array (``z =
 #: np.asarray(z, dtype=float)``) reveals nothing of an answer.
