@@ -190,8 +190,12 @@ def test_BatchNorm_forward__eval_changes_nothing(ch08):
     bn = _trained_layer(ch08, batches)
     before = (np.asarray(bn.running_mean, float), np.asarray(bn.running_var, float))
     bn.eval()
+    ones, zeros = np.ones(3), np.zeros(3)
+    mean, var = batch_norm_running(batches, 0.9)
     for X in _batches((5, 3), 90):
-        bn.forward(X)
+        fb.check_close("Y", bn.forward(X),
+                       batch_norm_eval(X, ones, zeros, mean, var, EPS), rtol=1e-6,
+                       context="in evaluation mode, after three training batches")
     for name, old in zip(("running_mean", "running_var"), before):
         fb.check_close(name, getattr(bn, name), old, rtol=1e-12,
                        context="after forward passes in evaluation mode",
@@ -249,7 +253,9 @@ def test_BatchNorm_backward__leaves_params_alone(ch08):
     X, _, _, G = _data((6, 3), 94)
     bn = ch08.BatchNorm(3, 0.9, EPS)
     bn.forward(X)
-    bn.backward(G)
+    fb.check_close("dX", bn.backward(G),
+                   batch_norm_grads(G, X, np.ones(3), np.zeros(3), EPS)[0],
+                   rtol=1e-5, atol=1e-7, context="after a training-mode forward")
     params = bn.params
     fb.check_close("params['gamma']", params["gamma"], np.ones(3), rtol=0,
                    context="after backward", hint="backward computes gradients; "

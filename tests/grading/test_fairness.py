@@ -67,7 +67,8 @@ CALLERS["ch04"]["NeuralNetwork_init"] |= {
     "NeuralNetwork_feedforward", "NeuralNetwork_backpropagate", "NeuralNetwork_train",
     "NeuralNetwork_predict"}
 #: chapters whose exercises are the learner's engine (proof (d))
-ENGINE_TRACK = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07")
+ENGINE_TRACK = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07",
+                "ch08", "ch09", "ch10", "ch11", "ch12")  # 8-12 extend the same engine
 
 
 def _mutated_functions(path: Path) -> set[str]:

@@ -42,6 +42,11 @@ def test_conv2d_backward__inputs_unchanged(ch10):
     for name, before, after in zip(("dY", "X", "W"), (dY, X, W), res.args):
         fb.check_unchanged(name, before, after, "conv2d_backward must not modify "
                            "its arguments.")
+    out = fb.unpack("conv2d_backward", res.value, 3, ("dX", "dW", "db"))
+    for name, got, want in zip(("dX", "dW", "db"), out,
+                               conv2d_grads(dY, X, W, np.zeros(1), 1, 1)):
+        fb.check_close(name, got, want, rtol=1e-6, atol=1e-8,
+                       context="(and the inputs left as they were)")
 
 
 @pytest.mark.points(1)

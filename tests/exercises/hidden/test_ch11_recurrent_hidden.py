@@ -48,6 +48,11 @@ def test_rnn_backward__inputs_unchanged(ch11):
                                    (dY, X, Hs, Wx, Wh), res.args):
         fb.check_unchanged(name, before, after,
                            "rnn_backward must not modify its arguments.")
+    out = fb.unpack("rnn_backward", res.value, 4, ("dX", "dWx", "dWh", "db"))
+    for name, got, want in zip(("dX", "dWx", "dWh", "db"), out,
+                               rnn_sequence_grads(dY, X, Wx, Wh, b)):
+        fb.check_close(name, got, want, rtol=1e-5, atol=1e-8,
+                       context="(and the inputs left as they were)")
 
 
 @pytest.mark.points(1)

@@ -32,3 +32,7 @@ def test_denoising_pair__input_unchanged(ch12):
     res = ch12.call("denoising_pair", X, 0.1, Rng(7))
     fb.check_unchanged("X", X, res.args[0], "denoising_pair must not modify X: "
                        "add the noise to a copy.")
+    X_in, target = fb.unpack("denoising_pair", res.value, 2, ("X_in", "X_target"))
+    fb.check_close("X_target", target, X, rtol=1e-12, context="(the clean X)")
+    if np.allclose(X_in, X):
+        fb.fail("X_in is X itself: the input of a denoising pair has noise added.")
