@@ -54,9 +54,11 @@ class GraderServer:
         self.env = dict(env)
         self.proc: subprocess.Popen | None = None
         self.lock = threading.Lock()
+        self._buffer = b""
 
     def _start(self) -> subprocess.Popen:
         if self.proc is None or self.proc.poll() is not None:
+            self._buffer = b""
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", CHILD, "--serve"], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self.env,
@@ -67,8 +69,7 @@ class GraderServer:
         """The server's next line, waiting until ``deadline`` (None: forever);
         raises TimeoutError at the deadline, ServerDied when it is gone."""
         fd = self.proc.stdout.fileno()
-        line = b""
-        while not line.endswith(b"\n"):
+        while b"\n" not in self._buffer:  # (both replies may come in one read)
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
             ready, _, _ = select.select([fd], [], [], wait)
             if not ready:
@@ -76,7 +77,8 @@ class GraderServer:
             chunk = os.read(fd, 4096)
             if not chunk:
                 raise ServerDied("the grader server stopped")
-            line += chunk
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
         try:
             return json.loads(line)
         except ValueError:
