@@ -193,6 +193,7 @@ def find_copies(files: dict[str, dict[str, str]], solutions: dict[str, str],
     """
     found: list[Finding] = []
     engine_fps = {path: fingerprint(src, path) for path, src in engine.items()}
+    engine_index = _hash_index(engine_fps)
     modules = sorted({m for per in files.values() for m in per})
     for module in modules:
         bp = boilerplate_hashes(stubs[module]) if module in stubs else None
@@ -205,7 +206,7 @@ def find_copies(files: dict[str, dict[str, str]], solutions: dict[str, str],
             ref = fingerprint(solutions[module], f"{module}.py", bp)
             found += _against(module, subs, fps, {f"solutions/{module}.py": ref},
                               "solutions", stub)
-        found += _against(module, subs, fps, engine_fps, "engine", stub)
+        found += _against(module, subs, fps, engine_fps, "engine", stub, engine_index)
     found.sort(key=lambda f: (f.module, -f.similarity, f.submission, f.other))
     return found
 
@@ -229,11 +230,31 @@ def _pairs(module: str, subs: dict, fps: dict, stub: set) -> list[Finding]:
     return out
 
 
+def _hash_index(fps: dict) -> dict[int, set[str]]:
+    """``{fingerprint hash: names of the files that have it}``."""
+    index: dict[int, set[str]] = {}
+    for name, fp in fps.items():
+        for h in fp.hashes:
+            index.setdefault(int(h), set()).add(name)
+    return index
+
+
+def _sharing(fp, index: dict[int, set[str]]) -> set[str]:
+    """The files of ``index`` with at least one hash of ``fp``: copydetect
+    finds no overlap with any other (a match is made of shared hashes)."""
+    out: set[str] = set()
+    for h in fp.hashes:
+        out |= index.get(int(h), set())
+    return out
+
+
 def _against(module: str, subs: dict, fps: dict, refs: dict, kind: str,
-             stub: set) -> list[Finding]:
+             stub: set, index: dict | None = None) -> list[Finding]:
     out = []
     for sid, fp in fps.items():
-        for name, ref in refs.items():
+        names = refs if index is None else sorted(_sharing(fp, index))
+        for name in names:
+            ref = refs[name]
             overlap, sim, _, lines, ref_lines = compare(fp, ref)
             if not overlap:
                 continue
