@@ -181,7 +181,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args(argv)
-    reps = 5 if args.quick else 21
+    reps = 5 if args.quick else 41
     if torch is not None:
         torch.set_num_threads(1)
     with threadpool_limits(limits=1):
