@@ -6,7 +6,8 @@
 1. its exercise files are copied into a fresh temporary folder
    (:mod:`.uploads`: special files, links, corrupt or duplicate zip entries
    are skipped with a note, never followed or waited on);
-2. a separate *trusted* grader process (:mod:`.child`) runs the graded tests
+2. a separate *trusted* grader process (:mod:`.child`, forked from a warm
+   server per worker slot, :mod:`.servers`) runs the graded tests
    with hidden tests included, and starts the student's code only inside
    :mod:`.sandbox` workers, held to one memory, process and temporary-space
    budget for the whole submission (:mod:`.budget`, :mod:`.watchdog`);
