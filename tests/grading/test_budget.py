@@ -123,7 +123,11 @@ def test_memory_budget_holds_across_processes(student, kind):
         assert got is False, "six children held 900 MiB under a 400 MiB budget"
         assert mod.ok() == 42  # the submission goes on: a fresh worker
     assert any("memory budget of 400 MiB" in s for s in box.stopped), box.stopped
-    assert box.peak_bytes <= (400 + 160) << 20
+    if kind == "cgroup":  # the kernel holds the line (slack: one child's block)
+        assert box.peak_bytes <= (400 + 160) << 20
+    else:  # the watchdog's guarantee: over by what is allocated between two
+        # looks (watchdog.TICK), so never all that the children asked for
+        assert box.peak_bytes < (6 * 150) << 20
 
 
 @pytest.mark.parametrize("kind", KINDS)
