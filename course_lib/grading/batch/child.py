@@ -188,22 +188,9 @@ def _fork_grader(req: dict, server_fds: tuple = ()) -> int:
         return pid
     code = 3
     try:
-        os.setsid()
         for fd in server_fds:  # the server's pipes are not the grader's
             os.close(fd)
-        null = os.open(os.devnull, os.O_RDWR)
-        err = os.open(req["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(null, 0)
-        os.dup2(null, 1)
-        os.dup2(err, 2)
-        os.close(null)
-        os.close(err)
-        sys.stdin = open(0, closefd=False)
-        sys.stdout = open(1, "w", closefd=False, buffering=1)
-        sys.stderr = open(2, "w", closefd=False, buffering=1)
-        os.chdir(req["cwd"])
-        os.environ.clear()
-        os.environ.update(req["env"])
+        procs.become_forked_child(req["cwd"], req["env"], stderr=req["stderr"])
         tempfile.tempdir = None  # (TMPDIR as the request has it)
         code = run(list(req["argv"]))
     except BaseException:  # noqa: BLE001

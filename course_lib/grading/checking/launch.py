@@ -31,6 +31,8 @@ import threading
 import time
 from pathlib import Path
 
+from ..core import procs
+
 __all__ = ["mode", "run_pytest"]
 
 _SERVER: subprocess.Popen | None = None
@@ -54,20 +56,7 @@ def _child(argv: list[str], cwd: str, env: dict, out: str, key: bytes | None) ->
     """In the forked child: become the pytest process of one run; never returns."""
     code = 3
     try:
-        os.setsid()
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
-        os.close(fd)
-        os.close(null)
-        sys.stdin = open(0, closefd=False)
-        sys.stdout = open(1, "w", closefd=False, buffering=1)
-        sys.stderr = open(2, "w", closefd=False, buffering=1)
-        os.chdir(cwd)
-        os.environ.clear()
-        os.environ.update(env)
+        procs.become_forked_child(cwd, env, stderr=out, stdout=out)
         sys.dont_write_bytecode = True
         sys.path.insert(0, cwd)  # as ``python -m pytest`` run from ``cwd`` has it
         if key is not None:

@@ -11,8 +11,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["become_subreaper", "children_of", "descendants_of", "kill_pids",
-           "parents", "processes", "set_dumpable", "signal_name"]
+__all__ = ["become_forked_child", "become_subreaper", "children_of",
+           "descendants_of", "kill_pids", "parents", "processes", "set_dumpable",
+           "signal_name"]
 
 _PR_GET_DUMPABLE, _PR_SET_DUMPABLE = 3, 4
 _PR_SET_CHILD_SUBREAPER = 36
@@ -138,3 +139,35 @@ def become_subreaper() -> bool:
     Returns True when enabled.
     """
     return prctl(_PR_SET_CHILD_SUBREAPER, 1) is not None
+
+
+def become_forked_child(cwd: str, env: dict, stderr: str,
+                        stdout: str | None = None) -> None:
+    """Turn a freshly forked process into a new run: what starting one would give.
+
+    A session of its own; stdin from ``/dev/null``; stderr to the file
+    ``stderr`` and stdout to ``stdout`` (the same file when the paths are
+    equal, ``/dev/null`` when None), both created private (0600) and
+    truncated; Python's streams reopened on those descriptors (line
+    buffered); the working folder ``cwd``; exactly the environment ``env``.
+    """
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    err = os.open(stderr, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if stdout is None:
+        out = null
+    elif stdout == stderr:
+        out = err
+    else:
+        out = os.open(stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(null, 0)
+    os.dup2(out, 1)
+    os.dup2(err, 2)
+    for fd in {null, out, err}:
+        os.close(fd)
+    sys.stdin = open(0, closefd=False)
+    sys.stdout = open(1, "w", closefd=False, buffering=1)
+    sys.stderr = open(2, "w", closefd=False, buffering=1)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
