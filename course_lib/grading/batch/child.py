@@ -186,21 +186,15 @@ def _fork_grader(req: dict, server_fds: tuple = ()) -> int:
     pid = os.fork()
     if pid:
         return pid
-    code = 3
-    try:
+
+    def grader() -> int:
         for fd in server_fds:  # the server's pipes are not the grader's
             os.close(fd)
         procs.become_forked_child(req["cwd"], req["env"], stderr=req["stderr"])
         tempfile.tempdir = None  # (TMPDIR as the request has it)
-        code = run(list(req["argv"]))
-    except BaseException:  # noqa: BLE001
-        traceback.print_exc()
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+        return run(list(req["argv"]))
+
+    procs.exit_with(grader)
 
 
 def serve() -> None:

@@ -54,29 +54,22 @@ def mode() -> str:
 # --------------------------------------------------------------------------- child
 def _child(argv: list[str], cwd: str, env: dict, out: str, key: bytes | None) -> None:
     """In the forked child: become the pytest process of one run; never returns."""
-    code = 3
-    try:
+
+    def pytest_run() -> int:
         procs.become_forked_child(cwd, env, stderr=out, stdout=out)
         sys.dont_write_bytecode = True
         sys.path.insert(0, cwd)  # as ``python -m pytest`` run from ``cwd`` has it
+        args = argv
         if key is not None:
             r, w = os.pipe()
             os.write(w, key)
             os.close(w)
-            argv = [*argv, "--grading-key-fd", str(r)]
+            args = [*argv, "--grading-key-fd", str(r)]
         import pytest
 
-        code = int(pytest.main(argv))
-    except BaseException:  # noqa: BLE001  (anything: report it as pytest would)
-        import traceback
+        return pytest.main(args)
 
-        traceback.print_exc()
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+    procs.exit_with(pytest_run)
 
 
 def _fork(argv, cwd, env, out, key) -> int:

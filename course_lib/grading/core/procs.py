@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NoReturn
 
 __all__ = ["become_forked_child", "become_subreaper", "children_of",
-           "descendants_of", "kill_pids", "parents", "processes", "set_dumpable",
-           "signal_name"]
+           "descendants_of", "exit_with", "kill_pids", "parents", "processes",
+           "set_dumpable", "signal_name"]
 
 _PR_GET_DUMPABLE, _PR_SET_DUMPABLE = 3, 4
 _PR_SET_CHILD_SUBREAPER = 36
@@ -171,3 +172,25 @@ def become_forked_child(cwd: str, env: dict, stderr: str,
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
+
+
+def exit_with(body: Callable[[], int]) -> NoReturn:
+    """End a forked child with the exit code of ``body()``, never returning.
+
+    Anything ``body`` raises is printed to stderr (exit code 3); the streams
+    are flushed and the child leaves with ``os._exit``, so nothing of the
+    parent's (atexit hooks, its buffers) runs twice.
+    """
+    code = 3
+    try:
+        code = int(body())
+    except BaseException:  # noqa: BLE001  (anything: report it, as a new run would)
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
